@@ -1,0 +1,1 @@
+"""Generators, baselines, simulations, classic suites and the benchmark report."""
