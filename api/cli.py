@@ -1,0 +1,58 @@
+"""The ``carealloc`` command line.
+
+Each subcommand lives in its own module under :mod:`api.commands` and registers itself with
+``register(subparsers)``. User mistakes (a missing file, invalid JSON, a snapshot breaking a
+rule) print a clear message on stderr and exit with status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from allocator.io import InputError
+from allocator.travel import TravelError
+from api.errors import UserError
+
+# Subcommands in the order ``carealloc --help`` lists them.
+COMMAND_MODULES = (
+    "demo",
+    "validate",
+    "evaluate",
+)
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="carealloc",
+        description="Route-aware placement of home-care packages with framework providers.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"api.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except (InputError, TravelError, UserError) as error:
+        print(f"carealloc {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(f"carealloc {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``carealloc`` subcommand, each with ``register(subparsers)``."""
