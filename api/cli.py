@@ -1,7 +1,9 @@
 """The ``carealloc`` command line.
 
 Each subcommand lives in its own module under :mod:`api.commands` and registers itself with
-``register(subparsers)``. User mistakes (a missing file, invalid JSON, a snapshot breaking a
+``register(subparsers)``. Packages above ``api`` in the dependency order (``benchmarks``) add
+subcommands through the entry-point group ``carealloc.commands``, each naming a
+``register(subparsers)`` function, so ``api`` never imports them. User mistakes (a missing file, invalid JSON, a snapshot breaking a
 rule) print a clear message on stderr and exit with status 2; never a traceback.
 """
 
@@ -11,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from allocator.io import InputError
 from allocator.travel import TravelError
@@ -22,6 +25,8 @@ COMMAND_MODULES = (
     "validate",
     "evaluate",
 )
+
+PLUGIN_GROUP = "carealloc.commands"
 
 EXIT_USER_ERROR = 2
 
@@ -36,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"api.commands.{name}")
         module.register(subparsers)
+    for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda ep: ep.name):
+        plugin.load()(subparsers)
     return parser
 
 
