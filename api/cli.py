@@ -3,8 +3,10 @@
 Each subcommand lives in its own module under :mod:`api.commands` and registers itself with
 ``register(subparsers)``. Packages above ``api`` in the dependency order (``benchmarks``) add
 subcommands through the entry-point group ``carealloc.commands``, each naming a
-``register(subparsers)`` function, so ``api`` never imports them. User mistakes (a missing file, invalid JSON, a snapshot breaking a
-rule) print a clear message on stderr and exit with status 2; never a traceback.
+``register(subparsers)`` function, so ``api`` never imports them.
+
+User mistakes (a missing file, invalid JSON, a snapshot breaking a rule) print a clear message
+on stderr and exit with status 2; never a traceback.
 """
 
 from __future__ import annotations
