@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir . \
     && mkdir -p /data \
     && chown carealloc /data
 
-USER carealloc
+USER 10001
 EXPOSE 8000
 VOLUME ["/data"]
 

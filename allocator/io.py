@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,8 +55,14 @@ def _label(raw: Any, loc: tuple[int | str, ...]) -> str:
 
 def problems_from_validation_error(error: ValidationError, raw: Any = None) -> list[Problem]:
     """One :class:`Problem` per pydantic error, with readable paths and messages."""
+    return problems_from_errors(error.errors(include_url=False), raw)
+
+
+def problems_from_errors(errors: Sequence[Any], raw: Any = None) -> list[Problem]:
+    """One :class:`Problem` per item of pydantic's ``errors()`` list (or one shaped like it,
+    as web frameworks pass on), locating each in the decoded input ``raw``."""
     problems: list[Problem] = []
-    for item in error.errors(include_url=False):
+    for item in errors:
         ctx = item.get("ctx") or {}
         cause = ctx.get("error")
         if isinstance(cause, CrossReferenceError):

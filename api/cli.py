@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "demo",
     "validate",
     "evaluate",
+    "serve",
+    "keys",
 )
 
 PLUGIN_GROUP = "carealloc.commands"
