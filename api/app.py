@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from allocator.io import problems_from_errors
 from api.db import connect, migrate
@@ -32,6 +33,7 @@ from api.routes import (
     referrals,
     reoptimisations,
     reports,
+    status,
 )
 from api.settings import Settings, get_settings
 from api.tenants import TenantCache
@@ -171,8 +173,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         audit,
         reoptimisations,
+        status,
     ):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=status.STATIC), name="static")
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:

@@ -303,3 +303,47 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str
     version: str
+
+
+# --- the status page ----------------------------------------------------------------------
+
+
+class StatusLot(BaseModel):
+    """A lot on the status page."""
+
+    id: str
+    name: str
+    polygon: dict[str, Any] | None
+    waiting_packages: int
+    waiting_hours: float
+    provider_names: list[str]
+
+
+class StatusProvider(BaseModel):
+    """A provider on the status page's legend."""
+
+    id: str
+    name: str
+    lot_names: list[str]
+
+
+class StatusDot(BaseModel):
+    """A client on the map: placed (with its provider) or waiting (with its urgency)."""
+
+    package_id: str
+    location: tuple[float, float]
+    hours_per_week: float
+    provider_id: str | None = None
+    provider_name: str | None = None
+    urgency: Urgency | None = None
+
+
+class StatusOverview(BaseModel):
+    """What the status page draws."""
+
+    council: str
+    waiting_hours: float
+    lots: list[StatusLot]
+    providers: list[StatusProvider]
+    placed: list[StatusDot]
+    waiting: list[StatusDot]

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -18,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.commands.keys import add_key
-from api.db import Database, connect
+from api.db import Database, connect, migrate
 from api.security import Role
 from api.settings import Settings
 
@@ -180,3 +185,79 @@ def referral_body(
         ],
         **extra,
     }
+
+
+@dataclass
+class LiveServer:
+    """``carealloc serve`` running on loopback, with a council holding the worked example."""
+
+    url: str
+    council: Council
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def example_with_lot_polygons() -> dict[str, Any]:
+    """The worked example with rough rectangles for its two lots, for drawing."""
+
+    def box(lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, Any]:
+        ring = [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
+        return {"type": "Polygon", "coordinates": [ring]}
+
+    snapshot = example_snapshot()
+    polygons = {
+        "mid-argyll": box(-5.75, 55.95, -5.2, 56.3),
+        "kintyre": box(-5.8, 55.3, -5.3, 55.95),
+    }
+    for lot in snapshot["lots"]:
+        lot["polygon"] = polygons[lot["id"]]
+    return snapshot
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """``carealloc serve`` in its own process on a free loopback port."""
+    settings = Settings(data_dir=tmp_path)
+    db = connect(settings)
+    migrate(db)
+    api = Api(client=None, db=db)  # type: ignore[arg-type]
+    council = api.council("argyll-bute")
+    db.dispose()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("carealloc serve did not answer /health")
+        response = httpx.post(
+            f"{url}/v1/imports", json=example_with_lot_polygons(), headers=council.admin, timeout=30
+        )
+        assert response.status_code == 201, response.text
+        yield LiveServer(url=url, council=council)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
