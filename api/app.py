@@ -57,8 +57,9 @@ Asgi = Callable[
 ]
 
 
-class BodyLimit:
-    """Answer 413 for a request body over the limit, before the app reads any of it.
+class RequestGuard:
+    """Answer 413 for a request body over the limit, before the app reads any of it, and 422
+    for a NUL character anywhere in the request (no database text column can hold one).
 
     The body is read here (up to the limit) and handed on, so a chunked upload without
     ``Content-Length`` is caught as well.
@@ -77,6 +78,9 @@ class BodyLimit:
     ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await _nul(send)
             return
         limit = self.large.get(scope["path"].rstrip("/"), self.limit_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -98,6 +102,9 @@ class BodyLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if b"\x00" in body or b"\\u0000" in body:
+            await _nul(send)
+            return
         sent = False
 
         async def replay() -> Any:
@@ -110,18 +117,24 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None:
-    body = JSONResponse(
-        {"detail": f"the request body is over the {limit}-byte limit"}, status_code=413
-    )
+async def _answer(send: Callable[[Any], Awaitable[None]], status: int, detail: str) -> None:
+    body = JSONResponse({"detail": detail}, status_code=status).body
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
         }
     )
-    await send({"type": "http.response.body", "body": body.body})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None:
+    await _answer(send, 413, f"the request body is over the {limit}-byte limit")
+
+
+async def _nul(send: Callable[[Any], Awaitable[None]]) -> None:
+    await _answer(send, 422, "the request contains a NUL character, which no field may hold")
 
 
 def _validation_problems(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -205,7 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.add_middleware(
-        BodyLimit,
+        RequestGuard,
         limit_bytes=settings.max_body_bytes,
         large={"/v1/imports": settings.max_import_bytes},
     )

@@ -63,7 +63,7 @@ _READ = sessionmaker(expire_on_commit=False, autoflush=False)
 _WRITE = sessionmaker(expire_on_commit=False, autoflush=False)
 
 
-def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
+def _sqlite_engine(url: str, *, immediate: bool, pool_size: int, synchronous: str) -> Engine:
     engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
     @event.listens_for(engine, "connect")
@@ -74,7 +74,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -93,8 +93,12 @@ def connect(settings: Settings) -> Database:
         size = settings.db_pool_size
         return Database(
             url=url,
-            read_engine=_sqlite_engine(url, immediate=False, pool_size=size),
-            write_engine=_sqlite_engine(url, immediate=True, pool_size=size),
+            read_engine=_sqlite_engine(
+                url, immediate=False, pool_size=size, synchronous=settings.sqlite_synchronous
+            ),
+            write_engine=_sqlite_engine(
+                url, immediate=True, pool_size=size, synchronous=settings.sqlite_synchronous
+            ),
         )
     engine = create_engine(
         url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True

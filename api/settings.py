@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
         default=256 * MIB, gt=0, description="Largest snapshot accepted by POST /v1/imports."
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="FULL: an acknowledged write survives a power cut; NORMAL: it survives a "
+        "crash of the process (never half-written either way), with fewer disk flushes.",
+    )
 
     @field_validator("database_url")
     @classmethod

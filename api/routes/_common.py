@@ -12,6 +12,9 @@ from api.problems import ConflictError, UnprocessableError
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_ROW_ID = 2**63 - 1
+"""The largest row id or offset a database integer holds."""
+
 Responses = dict[int | str, dict[str, Any]]
 """Extra documented responses of a route, for OpenAPI."""
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.deps import SessionDep, Staff
+from api.routes._common import MAX_ROW_ID
 from api.schemas import AuditEntry, AuditPage
 from api.tables import AuditRow
 
@@ -25,7 +26,9 @@ def audit(
     role: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-    before_id: Annotated[int | None, Query(description="Page back from this entry id.")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ROW_ID, description="Page back from this entry id.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     """Who decided what, when, on what inputs and why."""

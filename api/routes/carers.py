@@ -114,7 +114,7 @@ def create_carer(body: Carer, principal: AnyKey, tx: WriteTx) -> Response:
     if body.id in data.carers:
         msg = f"carer {body.id!r} already exists; update it with PATCH"
         raise ConflictError(msg)
-    after = data.with_item("carers", body).check()
+    after = data.with_item("carers", body).check(())
     row = CarerRow(
         tenant_id=principal.tenant_id,
         id=body.id,
@@ -141,7 +141,7 @@ def update_carer(
     check_if_match("carer", carer_id, row.version, if_match)
     updated = merged(Carer, Carer.model_validate(row.body), body)
     data = tx.data()
-    after = data.with_item("carers", updated).check()
+    after = data.with_item("carers", updated).check(())
     raise_for_violations(
         new_violations(data, after, tx.supplied_travel, carers=frozenset({carer_id}))
     )

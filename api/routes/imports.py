@@ -80,7 +80,11 @@ def import_snapshot(body: Snapshot, principal: Admin, tx: WriteTx) -> Response:
         body.name,
         inputs={"name": body.name, **result.model_dump(exclude={"notices"})},
     )
-    return tx.commit(result, status_code=201, data=after)
+    response = tx.commit(result, status_code=201, data=after)
+    # Parse the new travel matrix now rather than in the first placement after the import.
+    with tx.services.db.read_session() as session:
+        tx.services.cache.supplied_travel(session, tx.services.cache.data(session, tenant.id))
+    return response
 
 
 def _store_packages(tx: Tx, body: Snapshot) -> None:

@@ -16,7 +16,7 @@ from allocator.model import Package, Placement, Problem
 from api.deps import Admin, AnyKey, SessionDep, Staff, WriteTx
 from api.packages import get_row, move, to_public
 from api.problems import ConflictError, UnprocessableError
-from api.routes._common import IfMatch, Responses, check_if_match
+from api.routes._common import MAX_ROW_ID, IfMatch, Responses, check_if_match
 from api.runs import new_violations, raise_for_violations
 from api.schemas import PackageList, PackagePublic, ReasonBody, RunsUpdate
 from api.security import Role
@@ -36,7 +36,7 @@ def list_packages(
     provider_id: str | None = None,
     state: Annotated[State, Query(description="placed by default")] = State.PLACED,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> PackageList:
     """Packages in one state (placed by default), with their runs; a provider key sees its own."""
     stmt = select(PackageRow).where(
@@ -72,7 +72,7 @@ def add_placed_package(body: Package, principal: Admin, tx: WriteTx) -> Response
         msg = f"package {body.id!r} already exists"
         raise ConflictError(msg)
     data = tx.data()
-    after = data.with_item("packages", body).check()
+    after = data.with_item("packages", body).check({body.id})
     placement = Placement(
         package_id=body.id, provider_id=body.provider_id, assignments=body.assignments
     )
@@ -120,7 +120,7 @@ def update_runs(
     raise_for_violations(
         new_violations(data, data, tx.supplied_travel, changes={package_id: placement})
     )
-    after = data.with_item("packages", updated).check()
+    after = data.with_item("packages", updated).check({package_id})
     row.body = updated.model_dump(mode="json")
     row.version += 1
     row.updated_at = utcnow()

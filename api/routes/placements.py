@@ -117,6 +117,6 @@ def place(body: PlacementRequest, principal: Staff, tx: WriteTx) -> Response:
             why={"previous_state": previous, "offer": offer},
             outcome={"provider_id": placement.provider_id, "visits": len(placement.assignments)},
         )
-    after.check()
+    after.check(set(changes))
     result = PlacementResult(placed=[to_public(rows[p]) for p in changes])
     return tx.commit(result, status_code=201, data=after)

@@ -63,7 +63,7 @@ def create_provider(body: Provider, principal: Admin, tx: WriteTx) -> Response:
     if body.id in data.providers:
         msg = f"provider {body.id!r} already exists; update it with PATCH"
         raise ConflictError(msg)
-    after = data.with_item("providers", body).check()
+    after = data.with_item("providers", body).check(())
     row = ProviderRow(tenant_id=principal.tenant_id, id=body.id, body=body.model_dump(mode="json"))
     tx.session.add(row)
     tx.audit("provider.create", body.id, inputs=body)
@@ -79,7 +79,7 @@ def update_provider(
     row = _row(tx.session, principal, provider_id)
     check_if_match("provider", provider_id, row.version, if_match)
     updated = merged(Provider, Provider.model_validate(row.body), body)
-    after = tx.data().with_item("providers", updated).check()
+    after = tx.data().with_item("providers", updated).check(())
     row.body = updated.model_dump(mode="json")
     row.version += 1
     tx.audit("provider.update", provider_id, inputs=body.model_dump(exclude_unset=True))

@@ -17,7 +17,7 @@ from api.deps import AnyKey, SessionDep, Staff, WriteTx
 from api.errors import NotBuiltYetError
 from api.packages import get_row, move, to_public, visible
 from api.problems import ConflictError, ForbiddenError, UnprocessableError
-from api.routes._common import IfMatch, Responses, check_if_match, merged
+from api.routes._common import MAX_ROW_ID, IfMatch, Responses, check_if_match, merged
 from api.runs import lot_of
 from api.schemas import (
     Acceptance,
@@ -51,7 +51,7 @@ def waiting_list(
     lot_id: str | None = None,
     urgency: Urgency | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> PackageList:
     """The waiting list: most urgent first, then longest waiting.
 
@@ -94,7 +94,7 @@ def create_referral(body: ReferralCreate, principal: Staff, tx: WriteTx) -> Resp
     if body.lot_id is None:
         fields["lot_id"] = lot_of(data, body.location)
     package = Package.model_validate(fields)
-    after = data.with_item("referrals", package).check()
+    after = data.with_item("referrals", package).check({package.id})
     now = utcnow()
     row = PackageRow(
         tenant_id=principal.tenant_id,
@@ -161,7 +161,7 @@ def update_referral(
         )
         raise ConflictError(msg)
     updated = merged(Package, Package.model_validate(row.body), body)
-    after = tx.data().with_item("referrals", updated).check()
+    after = tx.data().with_item("referrals", updated).check({referral_id})
     row.body = updated.model_dump(mode="json")
     row.version += 1
     row.updated_at = utcnow()

@@ -156,3 +156,21 @@ def test_runs_outside_a_window_are_refused(api: Api, council: Council) -> None:
     )
     assert response.status_code == 200, response.text
     assert {a["start_min"] for a in response.json()["assignments"]} == {560}
+
+
+def test_nul_characters_and_huge_numbers_are_422(api: Api, council: Council) -> None:
+    """Input a database cannot hold (NUL, integers past 64 bits) is refused, not a 500."""
+    nul_query = api.client.get("/v1/audit", params={"subject_id": "a\x00b"}, headers=council.broker)
+    assert nul_query.status_code == 422
+    body = b'{"reason": "a\\u0000b"}'
+    nul_body = api.client.post(
+        "/v1/referrals/R-001/withdraw",
+        content=body,
+        headers={**council.broker, "content-type": "application/json"},
+    )
+    assert nul_body.status_code == 422
+    assert "NUL" in nul_body.json()["detail"]
+    huge = api.client.get("/v1/packages", params={"offset": 2**70}, headers=council.broker)
+    assert huge.status_code == 422
+    huge = api.client.get("/v1/audit", params={"before_id": 2**70}, headers=council.broker)
+    assert huge.status_code == 422
