@@ -58,11 +58,16 @@ LAT_MIN, LAT_MAX = 55.4, 56.5
 LOT_ROWS, LOT_COLS = 4, 3
 ROAD_FACTOR = 1.3
 DRIVE_KPH = 50.0
-PACKAGE_RADIUS_KM = 4.0
-# Each carer starts with two packages a day; package k's visits start 50 * k minutes later.
-VISIT_STARTS_MIN = {"morning": 480, "lunch": 720, "tea": 1020, "bed": 1200}
-VISIT_WINDOW_MIN = 60
-SOAK_VISIT_START_MIN = 1320
+PACKAGE_RADIUS_KM = 3.0
+# Each carer's clients are visited in four rounds a day; the k-th client of a carer is visited
+# SLOT_MIN * k minutes into each round (a call plus at most ten minutes' drive).
+VISIT_STARTS_MIN = {"morning": 450, "lunch": 690, "tea": 960, "bed": 1140}
+VISIT_DURATION_MIN = {"morning": 20, "lunch": 15, "tea": 15, "bed": 20}
+VISIT_CHANCE = 0.85
+SLOT_MIN = 30
+VISIT_WINDOW_MIN = 30
+MAX_WORKING_MIN = 720
+SOAK_VISIT_START_MIN = 1335
 SOAK_VISIT_MIN = 20
 SHIFT = (420, 1380)
 
@@ -96,15 +101,17 @@ def _lot_of(lon: float, lat: float) -> str:
 
 def build_instance(
     seed: int = 7,
-    carers: int = 500,
-    providers: int = 20,
+    carers: int = 180,
+    providers: int = 15,
+    packages: int = 1000,
     referrals: int = 60,
 ) -> dict[str, Any]:
     """A feasible snapshot of Argyll and Bute's size, as decoded JSON, with travel times.
 
-    Every carer works 07:00-23:00 every day and has two packages placed near its base (four
-    or fewer 30-minute calls a day each), so its runs are full in the day and free from 22:00,
-    where the soak places its new referrals.
+    The default size is the one the allocation issue names: 15 providers, about 180 carers,
+    1,000 placed clients and about 25,000 visit occurrences a week. Every carer works
+    07:00-23:00 every day and visits five or six clients living near its base in four rounds a
+    day, so its runs are full by day and free from 22:15, where the soak places new referrals.
     """
     rng = np.random.default_rng(seed)
     lots: list[dict[str, Any]] = []
@@ -155,25 +162,26 @@ def build_instance(
                 "provider_id": provider["id"],
                 "base": base,
                 "shifts": [{"day": d, "start_min": SHIFT[0], "end_min": SHIFT[1]} for d in DAYS],
+                "max_working_min_per_day": MAX_WORKING_MIN,
                 "skills": sorted(set(rng.choice(skills, size=2).tolist())),
                 "gender": str(rng.choice(["female", "male"])),
             }
         )
-        for k in range(2):
+        for k in range(packages // carers + (i < packages % carers)):
             angle, radius = rng.uniform(0, 2 * math.pi), rng.uniform(0.2, PACKAGE_RADIUS_KM)
             lat = base[1] + radius * math.sin(angle) / 111.0
             lon = base[0] + radius * math.cos(angle) / (111.0 * math.cos(math.radians(base[1])))
-            names = [n for n in VISIT_STARTS_MIN if rng.random() < 0.75] or ["morning"]
+            names = [n for n in VISIT_STARTS_MIN if rng.random() < VISIT_CHANCE] or ["morning"]
             visits, assignments = [], []
             for name in names:
-                start = VISIT_STARTS_MIN[name] + 50 * k
+                start = VISIT_STARTS_MIN[name] + SLOT_MIN * k
                 visits.append(
                     {
                         "id": name,
                         "days": list(DAYS),
                         "earliest_start_min": start - VISIT_WINDOW_MIN // 2,
                         "latest_start_min": start + VISIT_WINDOW_MIN // 2,
-                        "duration_min": 30,
+                        "duration_min": VISIT_DURATION_MIN[name],
                     }
                 )
                 assignments += [

@@ -7,17 +7,16 @@ from benchmarks.api_load import _fuzz_failures, _percentiles, build_instance, ch
 
 def test_a_small_load_instance_is_feasible() -> None:
     """The builder's placed runs break no hard rule (checked by the evaluator)."""
-    data = build_instance(seed=3, carers=12, providers=3, referrals=4)
+    data = build_instance(seed=3, carers=12, providers=3, packages=64, referrals=4)
     check_instance(data)
-    assert len(data["packages"]) == 24
+    assert len(data["packages"]) == 64
     assert len(data["travel"]["points"]) == len(data["travel"]["drive"]["minutes"])
 
 
 def test_the_same_seed_builds_the_same_instance() -> None:
     """Seeded: two builds are identical."""
-    assert build_instance(seed=5, carers=6, providers=2, referrals=2) == build_instance(
-        seed=5, carers=6, providers=2, referrals=2
-    )
+    size = {"carers": 6, "providers": 2, "packages": 30, "referrals": 2}
+    assert build_instance(seed=5, **size) == build_instance(seed=5, **size)
 
 
 def test_percentiles_of_ten_samples() -> None:
