@@ -20,7 +20,9 @@ from allocator.io import problems_from_errors
 from api.db import connect, migrate
 from api.deps import IdempotentReplay, Services
 from api.errors import NotBuiltYetError
+from api.jobs import JobRunner, fail_interrupted
 from api.problems import ApiError
+from api.reoptimise import Reoptimiser
 from api.routes import (
     audit,
     carers,
@@ -154,18 +156,31 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     return items
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The carealloc REST API for ``settings`` (from the environment when omitted)."""
+def create_app(
+    settings: Settings | None = None, *, reoptimiser: Reoptimiser | None = None
+) -> FastAPI:
+    """The carealloc REST API for ``settings`` (from the environment when omitted).
+
+    ``reoptimiser`` runs the nightly re-optimisation jobs; without one (the optimisation core
+    has none yet) starting a re-optimisation answers 501.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = connect(settings)
         migrate(db)
-        app.state.services = Services(settings=settings, db=db, cache=TenantCache())
+        interrupted = fail_interrupted(db)
+        if interrupted:
+            log.warning("%d job(s) were interrupted by a previous stop", interrupted)
+        jobs = JobRunner(db)
+        app.state.services = Services(
+            settings=settings, db=db, cache=TenantCache(), jobs=jobs, reoptimiser=reoptimiser
+        )
         try:
             yield
         finally:
+            jobs.shutdown()
             db.dispose()
 
     app = FastAPI(

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from allocator.travel import TravelMatrix
 from api.db import Database
+from api.jobs import JobRunner
 from api.problems import ForbiddenError, UnauthorisedError, UnprocessableError
+from api.reoptimise import Reoptimiser
 from api.security import Principal, Role, key_id_of, matches
 from api.settings import Settings
 from api.tables import ApiKey, AuditRow, IdempotencyRow, PackageEvent, Tenant, utcnow
@@ -44,6 +46,8 @@ class Services:
     settings: Settings
     db: Database
     cache: TenantCache
+    jobs: JobRunner
+    reoptimiser: Reoptimiser | None
 
 
 def get_services(request: Request) -> Services:

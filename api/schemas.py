@@ -347,3 +347,37 @@ class StatusOverview(BaseModel):
     providers: list[StatusProvider]
     placed: list[StatusDot]
     waiting: list[StatusDot]
+
+
+# --- re-optimisation jobs -----------------------------------------------------------------
+
+
+class JobPublic(BaseModel):
+    """A re-optimisation job: its state, progress and, once done, the moves it proposes."""
+
+    id: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    params: dict[str, Any]
+    progress: dict[str, Any] = Field(description="fraction (0..1), message and figures.")
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    applied_at: dt.datetime | None
+    error: str | None
+    feasible: bool | None = None
+    moves: list[dict[str, Any]] = Field(default_factory=list)
+    kpis_before: dict[str, Any] | None = None
+    kpis_after: dict[str, Any] | None = None
+
+
+class ApplyRequest(_In):
+    """Which moves to accept: every one (``package_ids`` left out) or those listed."""
+
+    package_ids: list[Id] | None = Field(default=None, max_length=10_000)
+
+
+class ApplyResult(BaseModel):
+    """The moves applied."""
+
+    job_id: str
+    applied: list[str]

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,11 +116,10 @@ class Api:
         return council.provider(self.db, provider_id)
 
 
-@pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    """The app on a real database."""
-    app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
+@contextmanager
+def running(settings: Settings, **options: Any) -> Iterator[Api]:
+    """The app (made with ``options``) running on ``settings``' database."""
+    with TestClient(create_app(settings, **options), raise_server_exceptions=False) as client:
         db = connect(settings)
         try:
             yield Api(client=client, db=db)
@@ -127,13 +127,25 @@ def api(settings: Settings) -> Iterator[Api]:
             db.dispose()
 
 
-@pytest.fixture
-def council(api: Api) -> Council:
-    """A council holding the worked Mid Argyll example."""
+def example_council(api: Api) -> Council:
+    """A new council holding the worked Mid Argyll example."""
     council = api.council()
     response = api.client.post("/v1/imports", json=example_snapshot(), headers=council.admin)
     assert response.status_code == 201, response.text
     return council
+
+
+@pytest.fixture
+def api(settings: Settings) -> Iterator[Api]:
+    """The app on a real database."""
+    with running(settings) as started:
+        yield started
+
+
+@pytest.fixture
+def council(api: Api) -> Council:
+    """A council holding the worked Mid Argyll example."""
+    return example_council(api)
 
 
 def plan_assignments(package_id: str) -> list[dict[str, Any]]:

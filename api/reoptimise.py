@@ -1,0 +1,137 @@
+"""The nightly re-optimisation as a job, and the moves a broker approves from its plan.
+
+The re-optimiser itself belongs to the optimisation core; the service runs it as a job on the
+council's current data and travel, checks the plan it returns with the independent evaluator,
+and turns it into **moves**: each package whose provider, carers or times would change, and
+each waiting referral it would place. A broker accepts all of them or a selection
+(``POST /v1/reoptimisations/{id}/apply``); each accepted move is re-checked against the data
+as it is then, so a plan that went stale cannot break a hard rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from allocator.evaluate import evaluate
+from allocator.model import Package, Placement, Plan, Snapshot
+from allocator.travel import TravelMatrix
+from api.jobs import JobContext, Work
+from api.runs import travel_for
+from api.tenants import TenantCache, TenantData
+
+
+class ReoptimisationParams(BaseModel):
+    """How long the re-optimisation may run and how much it may change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit_s: float = Field(default=600, gt=0, le=3600, description="Wall-clock budget.")
+    max_moves: int | None = Field(
+        default=None, ge=0, le=10_000, description="Most clients that may change provider."
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+Reoptimiser = Callable[[Snapshot, TravelMatrix, ReoptimisationParams, JobContext], Plan]
+"""Re-plans a snapshot's runs: reports progress on the context, stops early when it asks, and
+returns the best plan found."""
+
+
+class Move(BaseModel):
+    """One change the plan proposes, for a broker to accept or not."""
+
+    package_id: str
+    kind: Literal["newly_placed", "provider_change", "carer_change", "time_change"]
+    from_provider_id: str | None
+    to_provider_id: str
+    visits_changed: int = Field(description="Visit occurrences whose carers or start change.")
+    carers_before: list[str]
+    carers_after: list[str]
+
+
+def _changed(before: Package, placement: Placement) -> int:
+    old = {a.key: (sorted(a.carer_ids), a.start_min) for a in before.assignments}
+    new = {a.key: (sorted(a.carer_ids), a.start_min) for a in placement.assignments}
+    return sum(1 for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+
+
+def moves(data: TenantData, plan: Plan) -> list[Move]:
+    """Every package the plan changes and every referral it places."""
+    found = []
+    for placement in plan.placements:
+        package = data.packages.get(placement.package_id) or data.referrals.get(
+            placement.package_id
+        )
+        if package is None:
+            continue
+        changed = _changed(package, placement)
+        if package.provider_id is None:
+            kind = "newly_placed"
+        elif package.provider_id != placement.provider_id:
+            kind = "provider_change"
+        elif changed == 0:
+            continue
+        else:
+            same_carers = {c for a in package.assignments for c in a.carer_ids} == {
+                c for a in placement.assignments for c in a.carer_ids
+            }
+            kind = "time_change" if same_carers else "carer_change"
+        found.append(
+            Move(
+                package_id=package.id,
+                kind=kind,
+                from_provider_id=package.provider_id,
+                to_provider_id=placement.provider_id,
+                visits_changed=changed,
+                carers_before=sorted({c for a in package.assignments for c in a.carer_ids}),
+                carers_after=sorted({c for a in placement.assignments for c in a.carer_ids}),
+            )
+        )
+    return sorted(found, key=lambda m: m.package_id)
+
+
+def job_work(
+    cache: TenantCache, db_read: Callable[[], Any], tenant_id: str, reoptimiser: Reoptimiser
+) -> Work:
+    """The job: re-optimise the council's data as it is when the job starts."""
+
+    def work(context: JobContext) -> dict[str, Any]:
+        params = ReoptimisationParams.model_validate(context.params)
+        with db_read() as session:
+            data = cache.data(session, tenant_id)
+            snapshot = data.snapshot
+            travel = travel_for(snapshot, lambda: cache.supplied_travel(session, data))
+        context.progress(0.0, "re-optimising the council's runs")
+        plan = reoptimiser(snapshot, travel, params, context)
+        result = evaluate(snapshot, plan, travel)
+        current = evaluate(snapshot, _current_plan(snapshot, plan), travel)
+        proposed = moves(data, plan)
+        return {
+            "data_version": data.data_version,
+            "feasible": result.is_feasible,
+            "violations": [v.model_dump() for v in result.violations[:50]],
+            "moves": [m.model_dump() for m in proposed],
+            "kpis_before": current.kpis.model_dump(),
+            "kpis_after": result.kpis.model_dump(),
+            "plan": plan.model_dump(mode="json"),
+        }
+
+    return work
+
+
+def _current_plan(snapshot: Snapshot, like: Plan) -> Plan:
+    """Today's runs as a plan (referrals waiting), to compare the proposal with."""
+    return like.model_copy(
+        update={
+            "placements": [
+                Placement(
+                    package_id=p.id, provider_id=p.provider_id or "", assignments=p.assignments
+                )
+                for p in snapshot.packages
+            ],
+            "unplaced": [],
+        }
+    )

@@ -1,0 +1,221 @@
+"""Re-optimisation jobs: started, watched, stopped and applied through the API.
+
+The re-optimiser itself belongs to the optimisation core; these tests run the job machinery
+with a stand-in that keeps every run and places R-001 with the runs of docs/examples/plan.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from allocator.model import Placement, Plan, Snapshot, SolverInfo, Unplaced
+from allocator.travel import TravelMatrix
+from api.commands.keys import add_key
+from api.jobs import JobContext, fail_interrupted
+from api.reoptimise import ReoptimisationParams
+from api.security import Role
+from api.settings import Settings
+from api.tables import JobRow, utcnow
+from tests.api.conftest import Api, Council, example_council, plan_assignments, running
+
+LONG_S = 500  # a time limit the stand-in treats as "run until stopped"
+
+
+def stand_in(
+    snapshot: Snapshot, travel: TravelMatrix, params: ReoptimisationParams, context: JobContext
+) -> Plan:
+    """Keep every run, place R-001 as the worked example does; with a long limit, wait to be
+    stopped (at most 20 s)."""
+    context.progress(0.5, "halfway", objective=123.0)
+    if params.time_limit_s >= LONG_S:
+        for _ in range(1000):
+            if context.should_stop():
+                break
+            time.sleep(0.02)
+    placements = [
+        Placement(package_id=p.id, provider_id=p.provider_id or "", assignments=p.assignments)
+        for p in snapshot.packages
+    ]
+    placements.append(
+        Placement.model_validate(
+            {
+                "package_id": "R-001",
+                "provider_id": "argyll-homecare",
+                "assignments": plan_assignments("R-001"),
+            }
+        )
+    )
+    unplaced = [
+        Unplaced(
+            package_id=r.id,
+            reason_code="no_shift",
+            reason="no evening shift",
+            weekly_hours=r.weekly_hours,
+        )
+        for r in snapshot.referrals
+        if r.id != "R-001"
+    ]
+    return Plan(
+        snapshot_name=snapshot.name,
+        created_at=dt.datetime.now(dt.UTC),
+        solver=SolverInfo(name="stand-in"),
+        placements=placements,
+        unplaced=unplaced,
+    )
+
+
+@pytest.fixture
+def jobs_api(settings: Settings) -> Iterator[Api]:
+    """The app with the stand-in re-optimiser."""
+    with running(settings, reoptimiser=stand_in) as started:
+        yield started
+
+
+@pytest.fixture
+def jobs_council(jobs_api: Api) -> Council:
+    """A council holding the worked example, on the app with the stand-in."""
+    return example_council(jobs_api)
+
+
+def _wait(api: Api, council: Council, job_id: str, *states: str) -> dict[str, Any]:
+    for _ in range(1000):
+        job: dict[str, Any] = api.client.get(
+            f"/v1/reoptimisations/{job_id}", headers=council.broker
+        ).json()
+        if job["state"] in states:
+            return job
+        time.sleep(0.02)
+    pytest.fail(f"job {job_id} never reached {states}")
+
+
+def test_without_a_reoptimiser_starting_is_501(api: Api, council: Council) -> None:
+    """The core has no re-optimiser yet: 501 saying so, and no job stored."""
+    response = api.client.post("/v1/reoptimisations", json={}, headers=council.broker)
+    assert response.status_code == 501
+    assert "not built yet" in response.json()["detail"]
+    assert api.client.get("/v1/reoptimisations", headers=council.broker).json() == []
+
+
+def test_a_job_runs_after_its_request_returned_and_its_moves_apply(
+    jobs_api: Api, jobs_council: Council
+) -> None:
+    """POST answers 202 at once; the job finishes on its own; its move applies once."""
+    started = jobs_api.client.post(
+        "/v1/reoptimisations", json={"time_limit_s": 5}, headers=jobs_council.broker
+    )
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    assert started.headers["Location"] == f"/v1/reoptimisations/{job_id}"
+    job = _wait(jobs_api, jobs_council, job_id, "succeeded", "failed")
+    assert job["state"] == "succeeded", job["error"]
+    assert job["feasible"] is True
+    assert job["progress"]["fraction"] == 1.0 and job["progress"]["objective"] == 123.0
+    assert [(m["package_id"], m["kind"]) for m in job["moves"]] == [("R-001", "newly_placed")]
+    assert job["kpis_after"]["packages_placed"] == job["kpis_before"]["packages_placed"] + 1
+    plan = jobs_api.client.get(f"/v1/reoptimisations/{job_id}/plan", headers=jobs_council.broker)
+    assert plan.json()["solver"]["name"] == "stand-in"
+
+    applied = jobs_api.client.post(
+        f"/v1/reoptimisations/{job_id}/apply", json={}, headers=jobs_council.broker
+    )
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["applied"] == ["R-001"]
+    referral = jobs_api.client.get("/v1/referrals/R-001", headers=jobs_council.broker).json()
+    assert referral["state"] == "placed" and len(referral["assignments"]) == 28
+    again = jobs_api.client.post(
+        f"/v1/reoptimisations/{job_id}/apply", json={}, headers=jobs_council.broker
+    )
+    assert again.status_code == 409
+    audit = jobs_api.client.get(
+        "/v1/audit", params={"action": "reoptimisation.apply"}, headers=jobs_council.broker
+    ).json()["items"]
+    assert audit[0]["why"]["move"]["kind"] == "newly_placed"
+
+
+def test_a_running_job_can_be_stopped_and_blocks_a_second_one(
+    jobs_api: Api, jobs_council: Council
+) -> None:
+    """While one runs, a second POST is 409; DELETE stops it; DELETE again is 409."""
+    job_id = jobs_api.client.post(
+        "/v1/reoptimisations", json={"time_limit_s": LONG_S}, headers=jobs_council.broker
+    ).json()["id"]
+    _wait(jobs_api, jobs_council, job_id, "running")
+    second = jobs_api.client.post("/v1/reoptimisations", json={}, headers=jobs_council.broker)
+    assert second.status_code == 409
+    stopped = jobs_api.client.delete(f"/v1/reoptimisations/{job_id}", headers=jobs_council.broker)
+    assert stopped.status_code == 202
+    job = _wait(jobs_api, jobs_council, job_id, "cancelled", "succeeded", "failed")
+    assert job["state"] == "cancelled"
+    assert [m["package_id"] for m in job["moves"]] == ["R-001"]  # the best plan found is kept
+    late = jobs_api.client.delete(f"/v1/reoptimisations/{job_id}", headers=jobs_council.broker)
+    assert late.status_code == 409
+
+
+def test_applying_an_unknown_move_is_422_and_another_council_sees_no_job(
+    jobs_api: Api, jobs_council: Council
+) -> None:
+    """Only proposed moves apply; jobs are private to their council."""
+    job_id = jobs_api.client.post(
+        "/v1/reoptimisations", json={"time_limit_s": 5}, headers=jobs_council.broker
+    ).json()["id"]
+    _wait(jobs_api, jobs_council, job_id, "succeeded")
+    response = jobs_api.client.post(
+        f"/v1/reoptimisations/{job_id}/apply",
+        json={"package_ids": ["P-001"]},
+        headers=jobs_council.broker,
+    )
+    assert response.status_code == 422
+    other = jobs_api.council()
+    assert (
+        jobs_api.client.get(f"/v1/reoptimisations/{job_id}", headers=other.broker).status_code
+        == 404
+    )
+
+
+def test_jobs_left_by_a_stopped_server_are_marked_failed(api: Api, council: Council) -> None:
+    """A job whose server process is gone is failed on the next start, saying why."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    worker = f"{socket.gethostname()}:{int(dead.stdout)}"
+    with api.db.write_session() as session, session.begin():
+        session.add(
+            JobRow(
+                id="orphan",
+                tenant_id=council.tenant_id,
+                kind="reoptimisation",
+                state="running",
+                params={},
+                progress={},
+                cancel_requested=False,
+                worker=worker,
+                data_version=0,
+                created_by="x",
+                created_at=utcnow(),
+            )
+        )
+    assert fail_interrupted(api.db) >= 1
+    job = api.client.get("/v1/reoptimisations/orphan", headers=council.broker).json()
+    assert job["state"] == "failed" and "interrupted" in job["error"]
+
+
+def test_starting_needs_a_broker_or_admin(jobs_api: Api, jobs_council: Council) -> None:
+    """A provider key cannot start a re-optimisation."""
+    made, _ = add_key(
+        jobs_api.db, jobs_council.tenant_id, Role.PROVIDER, provider_id="kintyre-care"
+    )
+    response = jobs_api.client.post(
+        "/v1/reoptimisations", json={}, headers={"X-API-Key": made.secret_key}
+    )
+    assert response.status_code == 403
