@@ -169,16 +169,18 @@ class TenantCache:
 
     def data_for(self, session: Session, tenant: Tenant) -> TenantData:
         """As :meth:`data`, for a tenant row already read (and perhaps locked)."""
+        # Newer data than this session's view of the database is fine for reading (a write
+        # holds the write lock, so its view is the newest there is).
         cached = self._data.get(tenant.id)
-        if cached is not None and cached.data_version == tenant.data_version:
+        if cached is not None and cached.data_version >= tenant.data_version:
             return cached
         with self._tenant_lock(tenant.id):
             cached = self._data.get(tenant.id)
-            if cached is not None and cached.data_version == tenant.data_version:
+            if cached is not None and cached.data_version >= tenant.data_version:
                 return cached
             fresh = _load(session, tenant)
-            self._data[tenant.id] = fresh
-            return fresh
+        self.put(fresh)  # a reader on an older database view must not replace newer data
+        return fresh
 
     def put(self, data: TenantData) -> None:
         """Remember ``data`` after its write committed (newer versions win)."""

@@ -9,9 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.conftest import LiveServer
-
-pytestmark = pytest.mark.browser
+from tests.api.conftest import Api, Council, LiveServer
 
 
 def test_serve_answers_health_and_lists_the_api(live_server: LiveServer) -> None:
@@ -19,6 +17,32 @@ def test_serve_answers_health_and_lists_the_api(live_server: LiveServer) -> None
     assert httpx.get(f"{live_server.url}/health").json()["status"] == "ok"
     spec = httpx.get(f"{live_server.url}/openapi.json").json()
     assert "/v1/placements" in spec["paths"]
+
+
+def test_the_page_is_self_contained(api: Api) -> None:
+    """The page and its script load nothing from other sites, and forbid it by policy."""
+    page = api.client.get("/status")
+    assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    script = api.client.get("/static/status.js").text
+    for text in (page.text, script):
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+        assert "https://" not in text
+
+
+def test_the_overview_has_what_the_page_draws(api: Api, council: Council) -> None:
+    """Waiting hours per lot, providers, and placed and waiting clients with [lon, lat]."""
+    overview = api.client.get("/v1/status/overview", headers=council.broker).json()
+    assert {lot["id"]: lot["waiting_hours"] for lot in overview["lots"]} == {
+        "kintyre": 5.25,
+        "mid-argyll": 17.5,
+    }
+    assert overview["waiting_hours"] == 22.75
+    assert [d["package_id"] for d in overview["placed"]] == ["P-001", "P-002"]
+    assert overview["placed"][0]["provider_name"] == "Argyll Homecare"
+    assert overview["waiting"][0]["location"] == [-5.43206, 56.03796]
+    provider = api.provider_key(council, "kintyre-care")
+    assert api.client.get("/v1/status/overview", headers=provider).status_code == 403
 
 
 @pytest.fixture
@@ -56,6 +80,7 @@ def browser(tmp_path: Path) -> Iterator[object]:
         chrome.quit()
 
 
+@pytest.mark.browser
 def test_a_broker_sees_waiting_hours_and_the_map(
     live_server: LiveServer, browser: object, tmp_path: Path
 ) -> None:
