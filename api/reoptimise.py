@@ -26,7 +26,10 @@ from api.tenants import TenantCache, TenantData
 class ReoptimisationParams(BaseModel):
     """How long the re-optimisation may run and how much it may change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"time_limit_s": 600, "max_moves": 20, "seed": 0}]},
+    )
 
     time_limit_s: float = Field(default=600, gt=0, le=3600, description="Wall-clock budget.")
     max_moves: int | None = Field(

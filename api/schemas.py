@@ -108,6 +108,32 @@ class CarerRuns(BaseModel):
 class ReferralCreate(_In):
     """A new package of care waiting for a provider (docs/formats.md, Package)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "R-010",
+                    "client_ref": "MA-9001",
+                    "location": [-5.43206, 56.03796],
+                    "lot_id": "mid-argyll",
+                    "start_date": "2026-12-01",
+                    "urgency": "urgent",
+                    "visits": [
+                        {
+                            "id": "lunch",
+                            "days": ["mon", "wed"],
+                            "earliest_start_min": 690,
+                            "latest_start_min": 750,
+                            "duration_min": 30,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
     id: Id
     client_ref: ClientRef
     location: LonLat
@@ -164,6 +190,27 @@ class PackageList(BaseModel):
 class OfferToProvider(_In):
     """Send a waiting referral to one provider, with the runs proposed (from a ranked offer)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "provider_id": "argyll-homecare",
+                    "assignments": [
+                        {
+                            "visit_id": "lunch",
+                            "day": "mon",
+                            "carer_ids": ["C-001"],
+                            "start_min": 720,
+                        }
+                    ],
+                    "note": "best offer: no added travel",
+                }
+            ]
+        },
+    )
+
     provider_id: Id
     assignments: list[Assignment] = Field(
         default_factory=list,
@@ -182,6 +229,12 @@ class Acceptance(_In):
 
 class ReasonBody(_In):
     """Why (a decline, a withdrawal, the end of a package)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"reason": "care arranged by the family"}]},
+    )
 
     reason: Reason
 
@@ -207,6 +260,31 @@ class PlacementItem(_In):
 class PlacementRequest(_In):
     """Place referrals: either each with its provider and runs (``placements``), or several
     at once by the joint placement (``referral_ids``), which decides providers and runs."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "placements": [
+                        {
+                            "referral_id": "R-010",
+                            "provider_id": "argyll-homecare",
+                            "assignments": [
+                                {
+                                    "visit_id": "lunch",
+                                    "day": "mon",
+                                    "carer_ids": ["C-001"],
+                                    "start_min": 720,
+                                }
+                            ],
+                        }
+                    ]
+                }
+            ]
+        },
+    )
 
     placements: list[PlacementItem] = Field(default_factory=list, max_length=200)
     referral_ids: list[Id] = Field(default_factory=list, max_length=200)
@@ -372,6 +450,12 @@ class JobPublic(BaseModel):
 
 class ApplyRequest(_In):
     """Which moves to accept: every one (``package_ids`` left out) or those listed."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"package_ids": ["R-001"]}]},
+    )
 
     package_ids: list[Id] | None = Field(default=None, max_length=10_000)
 
