@@ -623,7 +623,8 @@ def fuzz(server: Server, seconds: int, seed: int) -> dict[str, Any]:
         "--workers",
         "2",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="schemathesis-") as scratch:  # for its cache
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=scratch)
     failures = _fuzz_failures(done.stdout)
     not_built = sorted(op for op, statuses in failures.items() if statuses == {501})
     real = {op: sorted(statuses - {501}) for op, statuses in failures.items() if statuses - {501}}
