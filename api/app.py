@@ -38,6 +38,7 @@ from api.routes import (
     status,
 )
 from api.settings import Settings, get_settings
+from api.solvers import BatchPlacer, OfferEngine, PreparedCache
 from api.tenants import TenantCache
 
 log = logging.getLogger("carealloc.api")
@@ -157,12 +158,17 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def create_app(
-    settings: Settings | None = None, *, reoptimiser: Reoptimiser | None = None
+    settings: Settings | None = None,
+    *,
+    offers: OfferEngine | None = None,
+    batch: BatchPlacer | None = None,
+    reoptimiser: Reoptimiser | None = None,
 ) -> FastAPI:
     """The carealloc REST API for ``settings`` (from the environment when omitted).
 
-    ``reoptimiser`` runs the nightly re-optimisation jobs; without one (the optimisation core
-    has none yet) starting a re-optimisation answers 501.
+    ``offers``, ``batch`` and ``reoptimiser`` are the optimisation core's ranked offers, joint
+    placement and nightly re-optimisation; the endpoints needing one the core does not have yet
+    answer 501 saying so.
     """
     settings = settings or get_settings()
 
@@ -175,7 +181,14 @@ def create_app(
             log.warning("%d job(s) were interrupted by a previous stop", interrupted)
         jobs = JobRunner(db)
         app.state.services = Services(
-            settings=settings, db=db, cache=TenantCache(), jobs=jobs, reoptimiser=reoptimiser
+            settings=settings,
+            db=db,
+            cache=TenantCache(),
+            jobs=jobs,
+            prepared=PreparedCache(),
+            offers=offers,
+            batch=batch,
+            reoptimiser=reoptimiser,
         )
         try:
             yield

@@ -28,6 +28,7 @@ from api.problems import ForbiddenError, UnauthorisedError, UnprocessableError
 from api.reoptimise import Reoptimiser
 from api.security import Principal, Role, key_id_of, matches
 from api.settings import Settings
+from api.solvers import BatchPlacer, OfferEngine, PreparedCache, ranking_summary
 from api.tables import ApiKey, AuditRow, IdempotencyRow, PackageEvent, Tenant, utcnow
 from api.tenants import TenantCache, TenantData
 
@@ -47,6 +48,9 @@ class Services:
     db: Database
     cache: TenantCache
     jobs: JobRunner
+    prepared: PreparedCache
+    offers: OfferEngine | None
+    batch: BatchPlacer | None
     reoptimiser: Reoptimiser | None
 
 
@@ -160,6 +164,15 @@ class Tx:
     def supplied_travel(self) -> TravelMatrix | None:
         """The council's own travel matrix, if it supplied one."""
         return self.services.cache.supplied_travel(self.session, self.data())
+
+    def ranking(self, package_id: str) -> list[dict[str, Any]] | None:
+        """The offer ranking for a waiting package as things stand (None without offers)."""
+        engine = self.services.offers
+        data = self.data()
+        if engine is None or package_id not in data.referrals:
+            return None
+        prepared = self.services.prepared.get(engine, self.services.cache, self.session, data)
+        return ranking_summary(engine.offers(prepared.view, data.referrals[package_id]))
 
     def audit(
         self,

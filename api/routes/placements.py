@@ -13,15 +13,16 @@ from collections import Counter
 
 from fastapi import APIRouter, Response
 
-from allocator.model import Assignment, Placement, Problem
-from api.deps import Staff, WriteTx
+from allocator.model import Assignment, Placement, Problem, Unplaced
+from api.deps import Staff, Tx, WriteTx
 from api.errors import NotBuiltYetError
 from api.packages import get_row, move, to_public
 from api.problems import ConflictError, UnprocessableError
-from api.runs import new_violations, raise_for_violations
+from api.runs import new_violations, raise_for_violations, travel_for
 from api.schemas import PlacementItem, PlacementRequest, PlacementResult
 from api.states import State, check_transition
 from api.tables import PackageRow
+from api.tenants import TenantData
 
 router = APIRouter(prefix="/v1/placements", tags=["placements"])
 
@@ -64,33 +65,35 @@ def _placement(row: PackageRow, item: PlacementItem, index: int) -> Placement:
     },
 )
 def place(body: PlacementRequest, principal: Staff, tx: WriteTx) -> Response:
-    """Place one referral or several together; all are placed, or none."""
-    if body.referral_ids:
-        msg = (
-            "the joint placement (choosing providers and runs for several referrals at once) is "
-            "not built yet (issue #4); place each with its provider and runs under 'placements'"
+    """Place one referral or several together; all are placed, or none.
+
+    With ``placements`` each referral comes with its provider and runs (or those it accepted).
+    With ``referral_ids`` the joint placement decides providers and runs for all of them at
+    once, so two referrals do not claim the same gap; those it cannot place come back under
+    ``unplaced`` with a reason, and stay waiting.
+    """
+    if bool(body.placements) == bool(body.referral_ids):
+        msg = "give either 'placements' (each with provider and runs) or 'referral_ids'"
+        raise UnprocessableError(
+            msg, [Problem(path="placements/referral_ids", message="exactly one is needed")]
         )
-        raise NotBuiltYetError(msg)
-    if not body.placements:
-        msg = "nothing to place"
-        raise UnprocessableError(msg, [Problem(path="placements", message="is empty")])
-    repeated = sorted(
-        i for i, n in Counter(p.referral_id for p in body.placements).items() if n > 1
-    )
+    ids = [p.referral_id for p in body.placements] or body.referral_ids
+    repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
     if repeated:
         msg = "each referral may appear once"
         raise UnprocessableError(
             msg, [Problem(path="placements", message=f"{r} appears twice") for r in repeated]
         )
-    rows = {
-        item.referral_id: get_row(tx.session, principal, item.referral_id, lock=True)
-        for item in body.placements
-    }
-    changes = {
-        item.referral_id: _placement(rows[item.referral_id], item, i)
-        for i, item in enumerate(body.placements)
-    }
+    rows = {rid: get_row(tx.session, principal, rid, lock=True) for rid in ids}
     data = tx.data()
+    unplaced: list[Unplaced] = []
+    if body.placements:
+        changes = {
+            item.referral_id: _placement(rows[item.referral_id], item, i)
+            for i, item in enumerate(body.placements)
+        }
+    else:
+        changes, unplaced = _joint(tx, rows, data)
     placing = frozenset(changes)
     raise_for_violations(
         new_violations(data, data, tx.supplied_travel, changes=changes, placing=placing)
@@ -114,9 +117,47 @@ def place(body: PlacementRequest, principal: Staff, tx: WriteTx) -> Response:
             "referral.place",
             package_id,
             inputs=placement,
-            why={"previous_state": previous, "offer": offer},
+            why={
+                "previous_state": previous,
+                "offer": offer,
+                "joint_placement": bool(body.referral_ids),
+                "ranking": tx.ranking(package_id),
+            },
             outcome={"provider_id": placement.provider_id, "visits": len(placement.assignments)},
         )
     after.check(set(changes))
-    result = PlacementResult(placed=[to_public(rows[p]) for p in changes])
+    result = PlacementResult(
+        placed=[to_public(rows[p]) for p in changes],
+        unplaced=[u.model_dump(mode="json") for u in unplaced],
+    )
     return tx.commit(result, status_code=201, data=after)
+
+
+def _joint(
+    tx: Tx, rows: dict[str, PackageRow], data: TenantData
+) -> tuple[dict[str, Placement], list[Unplaced]]:
+    """The joint placement's plan for the referrals of ``rows``."""
+    batch = tx.services.batch
+    if batch is None:
+        msg = (
+            "the joint placement (choosing providers and runs for several referrals at once) is "
+            "not built yet (issue #4); place each with its provider and runs under 'placements'"
+        )
+        raise NotBuiltYetError(msg)
+    for row in rows.values():
+        check_transition(row.id, row.state, State.PLACED)
+        if row.state == State.ACCEPTED.value:
+            msg = (
+                f"referral {row.id} was accepted by {row.offer_provider_id}; place it with them "
+                "under 'placements'"
+            )
+            raise ConflictError(msg)
+    snapshot = data.snapshot
+    plan = batch(snapshot, travel_for(snapshot, tx.supplied_travel), list(rows))
+    changes = {}
+    for referral_id in rows:
+        placement = plan.placement(referral_id)
+        if placement is not None:
+            changes[referral_id] = placement
+    unplaced = [u for u in plan.unplaced if u.package_id in rows and u.package_id not in changes]
+    return changes, unplaced

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
 from allocator.model import Package, Problem, Urgency
-from api.deps import AnyKey, SessionDep, Staff, WriteTx
+from api.deps import AnyKey, ServicesDep, SessionDep, Staff, WriteTx
 from api.errors import NotBuiltYetError
 from api.packages import get_row, move, to_public, visible
 from api.problems import ConflictError, ForbiddenError, UnprocessableError
@@ -214,7 +214,11 @@ def offer_to_provider(
         "referral.offer_to_provider",
         referral_id,
         inputs=body,
-        why={"note": body.note, "proposed_assignments": len(body.assignments)},
+        why={
+            "note": body.note,
+            "proposed_assignments": len(body.assignments),
+            "ranking": tx.ranking(referral_id),
+        },
     )
     return tx.commit(to_public(row))
 
@@ -265,15 +269,29 @@ def _answering_provider(row: PackageRow, principal: Principal) -> str | None:
     response_model=OfferList,
     responses={**_NOT_FOUND, **_CONFLICT, 501: {"description": "Offers are not built yet."}},
 )
-def ranked_offers(referral_id: str, principal: Staff, session: SessionDep) -> OfferList:
+def ranked_offers(
+    referral_id: str,
+    principal: Staff,
+    services: ServicesDep,
+    session: SessionDep,
+    feasible_only: bool = False,
+) -> OfferList:
     """Rank every provider for the referral: feasible ones by added cost, the others with the
     reason they cannot take it. Commits nothing."""
     row = get_row(session, principal, referral_id)
     if State(row.state) not in WAITING:
         msg = f"referral {referral_id} is {row.state}; offers are for waiting referrals"
         raise ConflictError(msg)
-    msg = (
-        "ranked offers (which providers' runs can absorb the package, at what added travel "
-        "and cost) are not built yet (issue #4)"
-    )
-    raise NotBuiltYetError(msg)
+    engine = services.offers
+    if engine is None:
+        msg = (
+            "ranked offers (which providers' runs can absorb the package, at what added travel "
+            "and cost) are not built yet (issue #4)"
+        )
+        raise NotBuiltYetError(msg)
+    data = services.cache.data(session, principal.tenant_id)
+    prepared = services.prepared.get(engine, services.cache, session, data)
+    offers = engine.offers(prepared.view, data.referrals[referral_id])
+    if feasible_only:
+        offers = [o for o in offers if o.feasible]
+    return OfferList(referral_id=referral_id, offers=offers)

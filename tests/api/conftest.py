@@ -3,6 +3,7 @@ the app on it, and councils with keys of each role."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from allocator.model import Placement, Plan, ReasonCode, Snapshot, SolverInfo, Unplaced
 from api.app import create_app
 from api.commands.keys import add_key
 from api.db import Database, connect, migrate
@@ -275,3 +277,35 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def stand_in_plan(snapshot: Snapshot, runs: dict[str, list[dict[str, Any]]]) -> Plan:
+    """What a stand-in for the optimisation core returns: every run kept, the referrals in
+    ``runs`` placed with Argyll Homecare on those runs, the other referrals unplaced."""
+    placements = [
+        Placement(package_id=p.id, provider_id=p.provider_id or "", assignments=p.assignments)
+        for p in snapshot.packages
+    ]
+    placements += [
+        Placement.model_validate(
+            {"package_id": r, "provider_id": "argyll-homecare", "assignments": assignments}
+        )
+        for r, assignments in runs.items()
+    ]
+    unplaced = [
+        Unplaced(
+            package_id=r.id,
+            reason_code=ReasonCode.NO_SHIFT,
+            reason="no evening shift",
+            weekly_hours=r.weekly_hours,
+        )
+        for r in snapshot.referrals
+        if r.id not in runs
+    ]
+    return Plan(
+        snapshot_name=snapshot.name,
+        created_at=dt.datetime.now(dt.UTC),
+        solver=SolverInfo(name="stand-in"),
+        placements=placements,
+        unplaced=unplaced,
+    )

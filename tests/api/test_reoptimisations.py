@@ -6,7 +6,6 @@ with a stand-in that keeps every run and places R-001 with the runs of docs/exam
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from allocator.model import Placement, Plan, Snapshot, SolverInfo, Unplaced
+from allocator.model import Plan, Snapshot
 from allocator.travel import TravelMatrix
 from api.commands.keys import add_key
 from api.jobs import JobContext, fail_interrupted
@@ -24,7 +23,14 @@ from api.reoptimise import ReoptimisationParams
 from api.security import Role
 from api.settings import Settings
 from api.tables import JobRow, utcnow
-from tests.api.conftest import Api, Council, example_council, plan_assignments, running
+from tests.api.conftest import (
+    Api,
+    Council,
+    example_council,
+    plan_assignments,
+    running,
+    stand_in_plan,
+)
 
 LONG_S = 500  # a time limit the stand-in treats as "run until stopped"
 
@@ -40,36 +46,7 @@ def stand_in(
             if context.should_stop():
                 break
             time.sleep(0.02)
-    placements = [
-        Placement(package_id=p.id, provider_id=p.provider_id or "", assignments=p.assignments)
-        for p in snapshot.packages
-    ]
-    placements.append(
-        Placement.model_validate(
-            {
-                "package_id": "R-001",
-                "provider_id": "argyll-homecare",
-                "assignments": plan_assignments("R-001"),
-            }
-        )
-    )
-    unplaced = [
-        Unplaced(
-            package_id=r.id,
-            reason_code="no_shift",
-            reason="no evening shift",
-            weekly_hours=r.weekly_hours,
-        )
-        for r in snapshot.referrals
-        if r.id != "R-001"
-    ]
-    return Plan(
-        snapshot_name=snapshot.name,
-        created_at=dt.datetime.now(dt.UTC),
-        solver=SolverInfo(name="stand-in"),
-        placements=placements,
-        unplaced=unplaced,
-    )
+    return stand_in_plan(snapshot, {"R-001": plan_assignments("R-001")})
 
 
 @pytest.fixture

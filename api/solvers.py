@@ -1,0 +1,96 @@
+"""The optimisation core as the service calls it: ranked offers and the joint placement.
+
+The core's functions are plugged in by the app factory (:func:`api.app.create_app`); while
+the core has none, the endpoints that need them answer 501 saying so. Offers must be fast at a
+council's scale, so the core's *prepared* view of the council (its runs compiled for quick
+insertion tests) is built once per data version and kept in memory: every write moves the
+version, so the next offer request prepares it afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from allocator.model import Offer, Package, Plan, Snapshot
+from allocator.travel import TravelMatrix
+from api.runs import travel_for
+from api.tenants import TenantCache, TenantData
+
+
+class OfferEngine(Protocol):
+    """Ranked offers for one waiting package, from a prepared view of the council."""
+
+    def prepare(self, snapshot: Snapshot, travel: TravelMatrix) -> Any:
+        """Compile the council's runs for fast offers (kept per data version)."""
+
+    def offers(self, prepared: Any, package: Package) -> list[Offer]:
+        """Every provider ranked for ``package``: feasible first, with reasons otherwise."""
+
+
+BatchPlacer = Callable[[Snapshot, TravelMatrix, list[str]], Plan]
+"""Places the listed referrals of a snapshot jointly; returns the plan (placed and unplaced)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A council's prepared view for one data version."""
+
+    data_version: int
+    travel_version: int
+    travel: TravelMatrix
+    view: Any
+
+
+class PreparedCache:
+    """The latest prepared view of each council, rebuilt when its data version moves."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tenant_locks: dict[str, threading.Lock] = {}
+        self._views: dict[str, Prepared] = {}
+
+    def get(
+        self, engine: OfferEngine, cache: TenantCache, session: Session, data: TenantData
+    ) -> Prepared:
+        """The prepared view for ``data``, building it once however many ask at once."""
+        with self._lock:
+            lock = self._tenant_locks.setdefault(data.tenant_id, threading.Lock())
+        with lock:
+            current = self._views.get(data.tenant_id)
+            if (
+                current is not None
+                and current.data_version == data.data_version
+                and current.travel_version == data.travel_version
+            ):
+                return current
+            snapshot = data.snapshot
+            travel = travel_for(snapshot, lambda: cache.supplied_travel(session, data))
+            prepared = Prepared(
+                data_version=data.data_version,
+                travel_version=data.travel_version,
+                travel=travel,
+                view=engine.prepare(snapshot, travel),
+            )
+            self._views[data.tenant_id] = prepared
+            return prepared
+
+
+def ranking_summary(offers: list[Offer]) -> list[dict[str, Any]]:
+    """The ranking as it goes into the audit: who ranked where, and why."""
+    return [
+        {
+            "rank": o.rank,
+            "provider_id": o.provider_id,
+            "feasible": o.feasible,
+            "reason_code": o.reason_code,
+            "added_cost_gbp_per_week": o.added_cost_gbp_per_week,
+            "added_travel_min_per_week": o.added_travel_min_per_week,
+            "explanation": o.explanation,
+        }
+        for o in offers
+    ]
