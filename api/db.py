@@ -11,7 +11,9 @@ applied on start by :func:`migrate`.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,10 @@ class Database:
     url: str
     read_engine: Engine
     write_engine: Engine
+    write_lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
+    """Held by a request's write transaction. On SQLite a lock of this process: its writers
+    queue here and are handed the database's write lock in turn, rather than polling for it
+    with SQLite's back-off (which lets one writer wait for seconds under load)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,6 +99,7 @@ def connect(settings: Settings) -> Database:
         size = settings.db_pool_size
         return Database(
             url=url,
+            write_lock=threading.Lock(),
             read_engine=_sqlite_engine(
                 url, immediate=False, pool_size=size, synchronous=settings.sqlite_synchronous
             ),

@@ -251,10 +251,14 @@ class Tx:
                     created_at=utcnow(),
                 )
             )
-        self.session.commit()
+        if data is None:
+            self.session.commit()
+        else:
+            cache = self.services.cache
+            with cache.publishing(self.tenant.id):
+                self.session.commit()
+                cache.put(data.replace(data_version=self.tenant.data_version))
         self.committed = True
-        if data is not None:
-            self.services.cache.put(data.replace(data_version=self.tenant.data_version))
         return Response(body, status_code=status_code, media_type="application/json")
 
 
@@ -274,6 +278,17 @@ def write_tx(
     ] = None,
 ) -> Iterator[Tx]:
     """Begin the request's write transaction with the council's write lock held."""
+    with services.db.write_lock:
+        yield from _write_tx(request, services, principal, body_hash, idempotency_key)
+
+
+def _write_tx(
+    request: Request,
+    services: Services,
+    principal: Principal,
+    body_hash: str,
+    idempotency_key: str | None,
+) -> Iterator[Tx]:
     session = services.db.write_session()
     try:
         # On SQLite the engine begins with BEGIN IMMEDIATE; on PostgreSQL this row lock

@@ -155,6 +155,11 @@ class TenantCache:
         self._data: dict[str, TenantData] = {}
         self._travel: dict[str, tuple[int, TravelMatrix | None]] = {}
 
+    def publishing(self, tenant_id: str) -> threading.Lock:
+        """Held by a write from just before its commit until :meth:`put`, so a reader that
+        sees the new data version waits for the new data instead of loading it again."""
+        return self._tenant_lock(tenant_id)
+
     def _tenant_lock(self, tenant_id: str) -> threading.Lock:
         with self._lock:
             return self._tenant_locks.setdefault(tenant_id, threading.Lock())
@@ -183,7 +188,7 @@ class TenantCache:
         return fresh
 
     def put(self, data: TenantData) -> None:
-        """Remember ``data`` after its write committed (newer versions win)."""
+        """Remember ``data`` once its write committed (newer versions win)."""
         with self._lock:
             current = self._data.get(data.tenant_id)
             if current is None or current.data_version <= data.data_version:

@@ -320,8 +320,9 @@ def _free_port() -> int:
         return port
 
 
-def start_server(data_dir: Path, database_url: str | None) -> Server:
-    """Start the server on a free loopback port, with admin and broker keys for two councils."""
+def start_server(data_dir: Path, database_url: str | None, workers: int) -> Server:
+    """Start the server (``workers`` processes) on a free loopback port, with admin and broker
+    keys for two councils."""
     settings = Settings(data_dir=data_dir, database_url=database_url)
     db = connect(settings)
     migrate(db)
@@ -342,6 +343,8 @@ def start_server(data_dir: Path, database_url: str | None) -> Server:
         str(port),
         "--data-dir",
         str(data_dir),
+        "--workers",
+        str(workers),
     ]
     if database_url:
         command += ["--database-url", database_url]
@@ -664,7 +667,9 @@ def _markdown(result: dict[str, Any]) -> str:
     lines = [
         "# REST API load (`python -m benchmarks.api_load`)",
         "",
-        f"Run {result['finished_at']} on {result['machine']}; command `{result['command']}`.",
+        f"Run {result['finished_at']} on {result['machine']}; command `{result['command']}`; "
+        f"{result['database']} database, {result['server_workers']} server process(es); the load "
+        "generator runs on the same machine.",
         "",
         f"Instance: {inst['lots']} lots, {inst['providers']} providers, {inst['carers']} carers, "
         f"{inst['packages']} placed packages ({inst['assignments']} visit assignments), "
@@ -720,6 +725,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offers-requests", type=int, default=2000)
     parser.add_argument("--fuzz-s", type=int, default=120, help="schemathesis time budget")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1: with SQLite, a second process reloads the council "
+        "after each write of the first)",
+    )
     parser.add_argument("--database-url", help="run against this database instead of SQLite")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -728,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     check_instance(data)
     body = json.dumps(data).encode()
     with tempfile.TemporaryDirectory(prefix="carealloc-load-") as tmp:
-        server = start_server(Path(tmp), args.database_url)
+        server = start_server(Path(tmp), args.database_url, args.workers)
         try:
             start = time.perf_counter()
             imported = httpx.post(
@@ -763,6 +775,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}",
         "command": "python -m benchmarks.api_load " + " ".join(argv or sys.argv[1:]),
         "database": "postgresql" if args.database_url else "sqlite",
+        "server_workers": args.workers,
         "instance": {
             "lots": len(data["lots"]),
             "providers": len(data["providers"]),
