@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
+from api.tables import CHANGED_VERSION
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -67,6 +68,17 @@ class Database:
 
 _READ = sessionmaker(expire_on_commit=False, autoflush=False)
 _WRITE = sessionmaker(expire_on_commit=False, autoflush=False)
+
+
+@event.listens_for(_WRITE, "before_flush")
+def _stamp_changed_rows(session: Session, _context: Any, _instances: Any) -> None:
+    """Mark every row a write adds or changes with the data version it will commit."""
+    version = session.info.get(CHANGED_VERSION)
+    if version is None:
+        return
+    for row in (*session.new, *session.dirty):
+        if hasattr(row, CHANGED_VERSION):
+            row.changed_version = version
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int, synchronous: str) -> Engine:

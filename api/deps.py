@@ -29,7 +29,15 @@ from api.reoptimise import Reoptimiser
 from api.security import Principal, Role, key_id_of, matches
 from api.settings import Settings
 from api.solvers import BatchPlacer, OfferEngine, PreparedCache, ranking_summary
-from api.tables import ApiKey, AuditRow, IdempotencyRow, PackageEvent, Tenant, utcnow
+from api.tables import (
+    CHANGED_VERSION,
+    ApiKey,
+    AuditRow,
+    IdempotencyRow,
+    PackageEvent,
+    Tenant,
+    utcnow,
+)
 from api.tenants import TenantCache, TenantData
 
 _api_key_header = APIKeyHeader(
@@ -296,6 +304,7 @@ def _write_tx(
         tenant = session.execute(
             select(Tenant).where(Tenant.id == principal.tenant_id).with_for_update()
         ).scalar_one()
+        session.info[CHANGED_VERSION] = tenant.data_version + 1
         idempotency = None
         if idempotency_key is not None and request.method == "POST":
             stored = session.get(IdempotencyRow, (principal.key_id, idempotency_key))

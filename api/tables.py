@@ -74,8 +74,10 @@ ID = String(100)
 
 
 class Tenant(Base):
-    """A council. ``data_version`` goes up with every write, so cached views know when to
-    rebuild; ``travel_version`` only when its travel times change."""
+    """A council. ``data_version`` goes up with every write that changes its data, so cached
+    views know when to refresh; rows changed by that write carry it as ``changed_version``.
+    ``framework_version`` is the data version of the last whole import (which replaces lots,
+    providers, carers, skills, costs and policy), ``travel_version`` moves when travel does."""
 
     __tablename__ = "tenants"
 
@@ -88,7 +90,12 @@ class Tenant(Base):
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     data_version: Mapped[int] = mapped_column(Integer, default=0)
     travel_version: Mapped[int] = mapped_column(Integer, default=0)
+    framework_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+CHANGED_VERSION = "changed_version"
+"""Key of ``Session.info`` holding the data version a write transaction will commit."""
 
 
 class ApiKey(Base):
@@ -121,6 +128,7 @@ class ProviderRow(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     body: Mapped[dict[str, Any]] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
+    changed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CarerRow(Base):
@@ -132,6 +140,7 @@ class CarerRow(Base):
     provider_id: Mapped[str] = mapped_column(ID)
     body: Mapped[dict[str, Any]] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
+    changed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PackageRow(Base):
@@ -139,7 +148,10 @@ class PackageRow(Base):
     accepted or declined, placed (with runs), ended or withdrawn."""
 
     __tablename__ = "packages"
-    __table_args__ = (Index("ix_packages_tenant_state", "tenant_id", "state"),)
+    __table_args__ = (
+        Index("ix_packages_tenant_state", "tenant_id", "state"),
+        Index("ix_packages_tenant_changed", "tenant_id", "changed_version"),
+    )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -149,6 +161,7 @@ class PackageRow(Base):
     offer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     body: Mapped[dict[str, Any]] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
+    changed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

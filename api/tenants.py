@@ -38,6 +38,7 @@ class TenantData:
     tenant_id: str
     data_version: int
     travel_version: int
+    framework_version: int
     name: str
     week_commencing: str | None
     skills: tuple[str, ...]
@@ -129,6 +130,7 @@ def _load(session: Session, tenant: Tenant) -> TenantData:
         tenant_id=tid,
         data_version=tenant.data_version,
         travel_version=tenant.travel_version,
+        framework_version=tenant.framework_version,
         name=tenant.snapshot_name,
         week_commencing=tenant.week_commencing,
         skills=tuple(tenant.skills),
@@ -139,6 +141,43 @@ def _load(session: Session, tenant: Tenant) -> TenantData:
         carers=carers,
         packages=packages,
         referrals=referrals,
+    )
+
+
+def _refresh(session: Session, tenant: Tenant, cached: TenantData) -> TenantData:
+    """``cached`` brought up to ``tenant``'s data version by reading only the rows changed
+    since (another server process wrote them)."""
+    since = cached.data_version
+    tid = tenant.id
+    providers = dict(cached.providers)
+    for row in _changed(session, ProviderRow, tid, since):
+        providers[row.id] = Provider.model_validate(row.body)
+    carers = dict(cached.carers)
+    for row in _changed(session, CarerRow, tid, since):
+        carers[row.id] = Carer.model_validate(row.body)
+    packages = dict(cached.packages)
+    referrals = dict(cached.referrals)
+    for row in _changed(session, PackageRow, tid, since):
+        packages.pop(row.id, None)
+        referrals.pop(row.id, None)
+        if row.state == State.PLACED:
+            packages[row.id] = Package.model_validate(row.body)
+        elif State(row.state) in WAITING:
+            referrals[row.id] = Package.model_validate(row.body)
+    return cached.replace(
+        data_version=tenant.data_version,
+        providers=providers,
+        carers=carers,
+        packages=packages,
+        referrals=referrals,
+    )
+
+
+def _changed(session: Session, table: Any, tenant_id: str, since: int) -> list[Any]:
+    return list(
+        session.scalars(
+            select(table).where(table.tenant_id == tenant_id, table.changed_version > since)
+        )
     )
 
 
@@ -183,7 +222,14 @@ class TenantCache:
             cached = self._data.get(tenant.id)
             if cached is not None and cached.data_version >= tenant.data_version:
                 return cached
-            fresh = _load(session, tenant)
+            if (
+                cached is not None
+                and cached.framework_version == tenant.framework_version
+                and cached.travel_version == tenant.travel_version
+            ):
+                fresh = _refresh(session, tenant, cached)
+            else:
+                fresh = _load(session, tenant)
         self.put(fresh)  # a reader on an older database view must not replace newer data
         return fresh
 

@@ -85,6 +85,7 @@ def add_key(
                     policy={},
                     data_version=0,
                     travel_version=0,
+                    framework_version=0,
                     created_at=utcnow(),
                 )
             )

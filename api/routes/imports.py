@@ -44,6 +44,7 @@ def import_snapshot(body: Snapshot, principal: Admin, tx: WriteTx) -> Response:
     if body.travel is not None:
         session.add(TravelRow(tenant_id=tenant.id, body=body.travel.model_dump_json()))
     tenant.travel_version += 1
+    tenant.framework_version = tenant.data_version + 1  # the version this import commits
     tenant.snapshot_name = body.name
     tenant.week_commencing = body.week_commencing.isoformat() if body.week_commencing else None
     tenant.skills = list(body.skills)
@@ -55,6 +56,7 @@ def import_snapshot(body: Snapshot, principal: Admin, tx: WriteTx) -> Response:
         tenant_id=tenant.id,
         data_version=tenant.data_version,
         travel_version=tenant.travel_version,
+        framework_version=tenant.framework_version,
         name=body.name,
         week_commencing=tenant.week_commencing,
         skills=tuple(body.skills),
