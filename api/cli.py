@@ -20,6 +20,7 @@ from importlib.metadata import entry_points
 from allocator.io import InputError
 from allocator.travel import TravelError
 from api.errors import UserError
+from geodata.errors import GeodataError
 
 # Subcommands in the order ``carealloc --help`` lists them.
 COMMAND_MODULES = (
@@ -28,6 +29,8 @@ COMMAND_MODULES = (
     "evaluate",
     "serve",
     "keys",
+    "route",
+    "lots",
 )
 
 PLUGIN_GROUP = "carealloc.commands"
@@ -56,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
-    except (InputError, TravelError, UserError) as error:
+    except (InputError, TravelError, GeodataError, UserError) as error:
         print(f"carealloc {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

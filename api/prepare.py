@@ -1,23 +1,130 @@
-"""Getting a snapshot ready for the optimisation core: travel times for all its points."""
+"""Getting a snapshot ready for the optimisation core.
+
+The core receives a complete snapshot (every package has its lot and locality) and a travel
+matrix; it never computes geography. This module joins the two packages: lots and localities
+from :mod:`geodata` (the embedded Argyll and Bute lots when a snapshot brings none of its own),
+travel from the snapshot's ``travel`` section when the caller supplied one, else from the
+embedded road and ferry network.
+"""
 
 from __future__ import annotations
 
-from allocator.model import Snapshot
+from shapely.geometry import shape
+
+from allocator.model import Lot, Package, Snapshot
 from allocator.travel import TravelMatrix
-from api.errors import NotBuiltYetError
+from geodata.errors import GeodataError
+from geodata.gazetteer import argyll_gazetteer
+from geodata.lots import LotIndex, argyll_lot_index, argyll_lots
+from geodata.travel import TravelSource, embedded_source
 
 
-def travel_matrix(snapshot: Snapshot) -> TravelMatrix:
+def travel_matrix(snapshot: Snapshot, source: TravelSource | None = None) -> TravelMatrix:
     """Travel minutes and km between every carer base and package location of ``snapshot``.
 
-    Uses the snapshot's own ``travel`` section when the caller supplied one.
+    Parameters
+    ----------
+    snapshot
+        Its ``travel`` section, when present, is used as given.
+    source
+        Where to compute travel otherwise; the embedded Argyll and Bute network by default.
+
+    Raises
+    ------
+    geodata.errors.GeodataError
+        When a point lies outside the area the source covers.
     """
+    modes = sorted({"drive"} | {c.travel_mode for c in snapshot.carers})
+    points = snapshot.points()
     if snapshot.travel is not None:
         travel = TravelMatrix.from_supplied(snapshot.travel)
-        travel.require(snapshot.points(), sorted({c.travel_mode for c in snapshot.carers}))
+        travel.require(points, modes)
         return travel
-    msg = (
-        "this snapshot has no 'travel' section, and computing travel times from the embedded "
-        "geography is not built yet (issue #3); supply travel times as in docs/formats.md"
+    source = source or embedded_source()
+    minutes = {}
+    km = {}
+    for mode in modes:
+        minutes[mode], km[mode] = source.matrix(points, mode)
+    return TravelMatrix(points=tuple(points), minutes=minutes, km=km)
+
+
+def _lot_index(snapshot: Snapshot) -> LotIndex | None:
+    if not snapshot.lots:
+        return argyll_lot_index()
+    polygons = [(lot, lot.polygon) for lot in snapshot.lots if lot.polygon is not None]
+    if not polygons:
+        return None
+    return LotIndex.from_lonlat(
+        [lot.id for lot, _ in polygons],
+        [lot.name for lot, _ in polygons],
+        [shape(polygon) for _, polygon in polygons],
     )
-    raise NotBuiltYetError(msg)
+
+
+def prepare_snapshot(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with its lots, every package's ``lot_id`` and ``locality`` filled in.
+
+    A snapshot without lots gets the six Argyll and Bute framework lots. Lots come from the
+    package's location (points just offshore join the nearest lot); localities are the nearest
+    gazetteer place in the lot, for packages inside Argyll and Bute.
+
+    Raises
+    ------
+    geodata.errors.GeodataError
+        A package outside every lot, or lots without polygons for a package with no lot_id.
+    """
+    lots = snapshot.lots or [
+        Lot(
+            id=info.id,
+            name=info.name,
+            polygon=info.polygon,
+            adjacent_lot_ids=list(info.adjacent_lot_ids),
+        )
+        for info in argyll_lots()
+    ]
+    packages = snapshot.all_packages()
+    missing_lot = [p for p in packages if p.lot_id is None]
+    lot_ids: dict[str, str] = {}
+    if missing_lot:
+        index = _lot_index(snapshot)
+        if index is None:
+            msg = (
+                f"package {missing_lot[0].id} has no lot_id and the snapshot's lots have no "
+                "polygons to find it from; give each package a lot_id or each lot a polygon"
+            )
+            raise GeodataError(msg)
+        found = index.lookup([p.location for p in missing_lot])
+        lot_ids = {p.id: lot_id for p, lot_id in zip(missing_lot, found, strict=True)}
+
+    localities: dict[str, str] = {}
+    missing_locality = [p for p in packages if p.locality is None]
+    if missing_locality:
+        points = [p.location for p in missing_locality]
+        inside = argyll_lot_index().positions(points) >= 0
+        if inside.all():
+            names = argyll_gazetteer().localities(points)
+            localities = {p.id: n for p, n in zip(missing_locality, names, strict=True)}
+
+    def complete(package: Package) -> Package:
+        update: dict[str, str] = {}
+        if package.id in lot_ids:
+            update["lot_id"] = lot_ids[package.id]
+        if package.id in localities:
+            update["locality"] = localities[package.id]
+        return package.model_copy(update=update) if update else package
+
+    return snapshot.model_copy(
+        update={
+            "lots": lots,
+            "packages": [complete(p) for p in snapshot.packages],
+            "referrals": [complete(p) for p in snapshot.referrals],
+        }
+    )
+
+
+def prepare(
+    snapshot: Snapshot, source: TravelSource | None = None
+) -> tuple[Snapshot, TravelMatrix]:
+    """The completed snapshot and its travel matrix, ready for the optimisation core."""
+    ready = prepare_snapshot(snapshot)
+    return ready, travel_matrix(ready, source)

@@ -17,10 +17,10 @@ from shapely.geometry import Point, shape
 from allocator.evaluate import Violation, evaluate
 from allocator.model import Placement, Plan, Problem, Snapshot, SolverInfo
 from allocator.travel import TravelError, TravelMatrix
-from api.errors import NotBuiltYetError
 from api.prepare import travel_matrix
 from api.problems import UnprocessableError
 from api.tenants import TenantData
+from geodata.errors import GeodataError
 
 SuppliedTravel = Callable[[], TravelMatrix | None]
 
@@ -30,20 +30,19 @@ def travel_for(snapshot: Snapshot, supplied: SuppliedTravel) -> TravelMatrix:
     cover it, else :func:`api.prepare.travel_matrix` (the embedded geography)."""
     modes = sorted({c.travel_mode for c in snapshot.carers})
     matrix = supplied()
+    not_covered = ""
     if matrix is not None:
         try:
             matrix.require(snapshot.points(), modes)
         except TravelError as error:
-            try:
-                return travel_matrix(snapshot)
-            except NotBuiltYetError:
-                msg = (
-                    f"the council's travel times do not cover this: {error}; import a "
-                    "snapshot whose travel section includes it"
-                )
-                raise UnprocessableError(msg) from None
-        return matrix
-    return travel_matrix(snapshot)
+            not_covered = f"the council's travel times do not cover this ({error}) and "
+        else:
+            return matrix
+    try:
+        return travel_matrix(snapshot)
+    except GeodataError as error:
+        msg = f"{not_covered}{error}; import a snapshot whose travel section includes it"
+        raise UnprocessableError(msg) from None
 
 
 def _build(

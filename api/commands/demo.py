@@ -17,7 +17,6 @@ _EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 NOT_BUILT_YET = (
     "the seeded Argyll and Bute generator (issue #7)",
-    "travel times from the embedded geography (issue #3)",
     "route-aware offers and joint batch placement (issue #4)",
 )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from allocator.evaluate import evaluate
 from allocator.io import read_plan, read_snapshot
-from api.prepare import travel_matrix
+from api.prepare import prepare
 
 EXIT_VIOLATIONS = 1
 
@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
             f"not {snapshot.name!r}",
             file=sys.stderr,
         )
-    result = evaluate(snapshot, plan, travel_matrix(snapshot))
+    ready, travel = prepare(snapshot)
+    result = evaluate(ready, plan, travel)
     if args.json:
         print(json.dumps(result.model_dump(mode="json"), indent=2))
     else:
