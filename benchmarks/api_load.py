@@ -667,7 +667,8 @@ def _markdown(result: dict[str, Any]) -> str:
     lines = [
         "# REST API load (`python -m benchmarks.api_load`)",
         "",
-        f"Run {result['finished_at']} on {result['machine']}; command `{result['command']}`; "
+        f"Run {result['finished_at']} at commit {result['commit']} on {result['machine']}; "
+        f"command `{result['command']}`; "
         f"{result['database']} database, {result['server_workers']} server process(es); the load "
         "generator runs on the same machine.",
         "",
@@ -713,6 +714,18 @@ def _markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _commit() -> str:
+    """The git commit the benchmark ran, when run from a checkout."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent,
+    )
+    return done.stdout.strip() or "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write its results."""
     parser = argparse.ArgumentParser(
@@ -736,6 +749,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
+    commit = _commit()
     data = build_instance(args.seed)
     check_instance(data)
     body = json.dumps(data).encode()
@@ -774,6 +788,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "command": "python -m benchmarks.api_load " + " ".join(argv or sys.argv[1:]),
+        "commit": commit,
         "database": "postgresql" if args.database_url else "sqlite",
         "server_workers": args.workers,
         "instance": {
