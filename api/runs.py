@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from shapely.geometry import Point, shape
-
 from allocator.evaluate import Violation, evaluate
 from allocator.model import Placement, Plan, Problem, Snapshot, SolverInfo
 from allocator.travel import TravelError, TravelMatrix
@@ -144,12 +142,3 @@ def raise_for_violations(violations: list[Violation]) -> None:
         ]
         msg = f"the runs break {len(violations)} hard rule(s); nothing was stored"
         raise UnprocessableError(msg, problems)
-
-
-def lot_of(data: TenantData, location: tuple[float, float]) -> str | None:
-    """The council's lot whose polygon contains ``location`` ([lon, lat]), if any."""
-    point = Point(location)
-    for lot in data.lots.values():
-        if lot.polygon is not None and shape(lot.polygon).covers(point):
-            return lot.id
-    return None

@@ -24,11 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from allocator.io import problems_from_validation_error
-from allocator.model import Carer, Costs, Lot, Package, Policy, Provider, Snapshot
+from allocator.model import Carer, Costs, Lot, Package, Policy, Problem, Provider, Snapshot
 from allocator.travel import FloatMatrix, TravelMatrix
+from api.prepare import prepare_snapshot
 from api.problems import NotFoundError, UnprocessableError
 from api.states import WAITING, State
 from api.tables import CarerRow, LotRow, PackageRow, ProviderRow, Tenant, TravelRow
+from geodata.errors import GeodataError
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,26 @@ class TenantData:
             if not self.providers:
                 detail = "add at least one provider first (POST /v1/providers or /v1/imports)"
             raise UnprocessableError(detail, problems) from None
+
+    def complete(self, package: Package) -> Package:
+        """``package`` with its lot (from the council's lot polygons, or the embedded Argyll
+        and Bute lots when it has none) and locality filled in where missing.
+
+        Raises :class:`UnprocessableError` for a location outside every lot.
+        """
+        if package.lot_id is not None and package.locality is not None:
+            return package
+        alone = Snapshot.model_construct(
+            lots=list(self.lots.values()),
+            providers=list(self.providers.values()),
+            referrals=[package],
+        )
+        try:
+            return prepare_snapshot(alone).referrals[0]
+        except GeodataError as error:
+            problem = Problem(path="location", message=str(error))
+            msg = "the package's lot cannot be worked out from its location"
+            raise UnprocessableError(msg, [problem]) from None
 
     def check(self, package_ids: Collection[str] | None = None) -> TenantData:
         """Raise :class:`UnprocessableError` unless every cross-reference holds; returns self.

@@ -12,19 +12,33 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 
-from allocator.model import Package, Snapshot
+from allocator.model import Package, Problem, Snapshot
 from api.deps import Admin, Tx, WriteTx
+from api.prepare import prepare_snapshot
+from api.problems import UnprocessableError
 from api.schemas import ImportResult
 from api.states import WAITING, State
 from api.tables import CarerRow, LotRow, PackageRow, ProviderRow, TravelRow, utcnow
 from api.tenants import TenantData
+from geodata.errors import GeodataError
 
 router = APIRouter(prefix="/v1/imports", tags=["import"])
 
 
 @router.post("", status_code=201, response_model=ImportResult)
-def import_snapshot(body: Snapshot, principal: Admin, tx: WriteTx) -> Response:
-    """Replace the council's data with a snapshot (admin keys only)."""
+def import_snapshot(snapshot: Snapshot, principal: Admin, tx: WriteTx) -> Response:
+    """Replace the council's data with a snapshot (admin keys only).
+
+    Packages without a lot get it from their location, and a locality when inside Argyll and
+    Bute; a snapshot without lots gets the six Argyll and Bute framework lots.
+    """
+    try:
+        body = prepare_snapshot(snapshot)
+    except GeodataError as error:
+        msg = "a package's location is outside every lot"
+        raise UnprocessableError(
+            msg, [Problem(path="packages/referrals", message=str(error))]
+        ) from None
     session, tenant = tx.session, tx.tenant
     for table in (LotRow, ProviderRow, CarerRow, TravelRow):
         session.execute(delete(table).where(table.tenant_id == tenant.id))

@@ -18,7 +18,6 @@ from api.errors import NotBuiltYetError
 from api.packages import get_row, move, to_public, visible
 from api.problems import ConflictError, ForbiddenError, UnprocessableError
 from api.routes._common import MAX_ROW_ID, IfMatch, Responses, check_if_match, merged
-from api.runs import lot_of
 from api.schemas import (
     Acceptance,
     HistoryEntry,
@@ -91,9 +90,7 @@ def create_referral(body: ReferralCreate, principal: Staff, tx: WriteTx) -> Resp
     data = tx.data()
     fields = body.model_dump(exclude_unset=True)
     fields.setdefault("waiting_since", utcnow())
-    if body.lot_id is None:
-        fields["lot_id"] = lot_of(data, body.location)
-    package = Package.model_validate(fields)
+    package = data.complete(Package.model_validate(fields))
     after = data.with_item("referrals", package).check({package.id})
     now = utcnow()
     row = PackageRow(
@@ -160,7 +157,13 @@ def update_referral(
             f"{' or '.join(sorted(s.value for s in EDITABLE))} (withdraw the offer first)"
         )
         raise ConflictError(msg)
-    updated = merged(Package, Package.model_validate(row.body), body)
+    current = Package.model_validate(row.body)
+    if body.location is not None and body.location != current.location:
+        # A new address may be in another lot and locality, unless the update says which.
+        current = current.model_copy(
+            update={"lot_id": None if body.lot_id is None else body.lot_id, "locality": None}
+        )
+    updated = tx.data().complete(merged(Package, current, body))
     after = tx.data().with_item("referrals", updated).check({referral_id})
     row.body = updated.model_dump(mode="json")
     row.version += 1
