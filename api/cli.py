@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "demo",
     "validate",
     "evaluate",
+    "offers",
+    "allocate",
     "serve",
     "keys",
     "route",
