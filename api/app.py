@@ -22,7 +22,6 @@ from api.deps import IdempotentReplay, Services
 from api.errors import NotBuiltYetError
 from api.jobs import JobRunner, fail_interrupted
 from api.problems import ApiError
-from api.reoptimise import Reoptimiser
 from api.routes import (
     audit,
     carers,
@@ -38,7 +37,7 @@ from api.routes import (
     status,
 )
 from api.settings import Settings, get_settings
-from api.solvers import BatchPlacer, OfferEngine, PreparedCache
+from api.solvers import PreparedCache, Solvers
 from api.tenants import TenantCache
 
 log = logging.getLogger("carealloc.api")
@@ -157,18 +156,11 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     return items
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    offers: OfferEngine | None = None,
-    batch: BatchPlacer | None = None,
-    reoptimiser: Reoptimiser | None = None,
-) -> FastAPI:
+def create_app(settings: Settings | None = None, *, solvers: Solvers | None = None) -> FastAPI:
     """The carealloc REST API for ``settings`` (from the environment when omitted).
 
-    ``offers``, ``batch`` and ``reoptimiser`` are the optimisation core's ranked offers, joint
-    placement and nightly re-optimisation; the endpoints needing one the core does not have yet
-    answer 501 saying so.
+    ``solvers`` are the optimisation core's offers, joint placement and re-optimisation; the
+    core's own by default (:meth:`api.solvers.Solvers.from_core`).
     """
     settings = settings or get_settings()
 
@@ -186,9 +178,7 @@ def create_app(
             cache=TenantCache(),
             jobs=jobs,
             prepared=PreparedCache(),
-            offers=offers,
-            batch=batch,
-            reoptimiser=reoptimiser,
+            solvers=solvers or Solvers.from_core(settings),
         )
         try:
             yield

@@ -25,10 +25,9 @@ from allocator.travel import TravelMatrix
 from api.db import Database
 from api.jobs import JobRunner
 from api.problems import ForbiddenError, UnauthorisedError, UnprocessableError
-from api.reoptimise import Reoptimiser
 from api.security import Principal, Role, key_id_of, matches
 from api.settings import Settings
-from api.solvers import BatchPlacer, OfferEngine, PreparedCache, ranking_summary
+from api.solvers import PreparedCache, Solvers, ranking_summary
 from api.tables import (
     CHANGED_VERSION,
     ApiKey,
@@ -57,9 +56,7 @@ class Services:
     cache: TenantCache
     jobs: JobRunner
     prepared: PreparedCache
-    offers: OfferEngine | None
-    batch: BatchPlacer | None
-    reoptimiser: Reoptimiser | None
+    solvers: Solvers
 
 
 def get_services(request: Request) -> Services:
@@ -175,7 +172,7 @@ class Tx:
 
     def ranking(self, package_id: str) -> list[dict[str, Any]] | None:
         """The offer ranking for a waiting package as things stand (None without offers)."""
-        engine = self.services.offers
+        engine = self.services.solvers.offers
         data = self.data()
         if engine is None or package_id not in data.referrals:
             return None

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default=256 * MIB, gt=0, description="Largest snapshot accepted by POST /v1/imports."
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    batch_time_limit_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Solver budget of a joint placement (POST /v1/placements with "
+        "referral_ids); the council's other writes wait meanwhile.",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         default="FULL",
         description="FULL: an acknowledged write survives a power cut; NORMAL: it survives a "

@@ -1,7 +1,9 @@
-"""The optimisation core as the service calls it: ranked offers and the joint placement.
+"""The optimisation core as the service calls it: ranked offers, the joint placement and the
+nightly re-optimisation.
 
-The core's functions are plugged in by the app factory (:func:`api.app.create_app`); while
-the core has none, the endpoints that need them answer 501 saying so. Offers must be fast at a
+:class:`Solvers` holds them; the app factory (:func:`api.app.create_app`) takes the core's own
+(:meth:`Solvers.from_core`) unless given others (tests give stand-ins). Where the core has none
+yet, the endpoints needing it answer 501 saying so. Offers must be fast at a
 council's scale, so the core's *prepared* view of the council (its runs compiled for quick
 insertion tests) is built once per data version and kept in memory: every write moves the
 version, so the next offer request prepares it afresh.
@@ -12,13 +14,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from allocator.batch import place_batch
 from allocator.model import Offer, Package, Plan, Snapshot
+from allocator.offers import OfferEngine as CoreOfferEngine
 from allocator.travel import TravelMatrix
+from api.reoptimise import Reoptimiser
 from api.runs import travel_for
+from api.settings import Settings
 from api.tenants import TenantCache, TenantData
 
 
@@ -34,6 +41,23 @@ class OfferEngine(Protocol):
 
 BatchPlacer = Callable[[Snapshot, TravelMatrix, list[str]], Plan]
 """Places the listed referrals of a snapshot jointly; returns the plan (placed and unplaced)."""
+
+
+@dataclass(frozen=True)
+class Solvers:
+    """The optimisation core's entry points the service uses; None where not built."""
+
+    offers: OfferEngine | None = None
+    batch: BatchPlacer | None = None
+    reoptimiser: Reoptimiser | None = None
+
+    @classmethod
+    def from_core(cls, settings: Settings) -> Solvers:
+        """The core's ranked offers and joint placement (no re-optimiser yet, issue #5)."""
+        return cls(
+            offers=CoreOfferEngine(),
+            batch=partial(place_batch, time_limit_s=settings.batch_time_limit_s),
+        )
 
 
 @dataclass(frozen=True)

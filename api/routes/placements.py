@@ -137,7 +137,7 @@ def _joint(
     tx: Tx, rows: dict[str, PackageRow], data: TenantData
 ) -> tuple[dict[str, Placement], list[Unplaced]]:
     """The joint placement's plan for the referrals of ``rows``."""
-    batch = tx.services.batch
+    batch = tx.services.solvers.batch
     if batch is None:
         msg = (
             "the joint placement (choosing providers and runs for several referrals at once) is "

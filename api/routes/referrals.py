@@ -285,7 +285,7 @@ def ranked_offers(
     if State(row.state) not in WAITING:
         msg = f"referral {referral_id} is {row.state}; offers are for waiting referrals"
         raise ConflictError(msg)
-    engine = services.offers
+    engine = services.solvers.offers
     if engine is None:
         msg = (
             "ranked offers (which providers' runs can absorb the package, at what added travel "

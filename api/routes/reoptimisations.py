@@ -78,7 +78,7 @@ def _row(session: Session, principal: Principal, job_id: str, *, lock: bool = Fa
 )
 def start(body: ReoptimisationParams, principal: Staff, tx: WriteTx) -> Response:
     """Start the re-optimisation; answers 202 with the job at once (poll its ``GET``)."""
-    reoptimiser = tx.services.reoptimiser
+    reoptimiser = tx.services.solvers.reoptimiser
     if reoptimiser is None:
         raise NotBuiltYetError(_NOT_BUILT)
     active = tx.session.scalar(

@@ -22,6 +22,7 @@ from api.jobs import JobContext, fail_interrupted
 from api.reoptimise import ReoptimisationParams
 from api.security import Role
 from api.settings import Settings
+from api.solvers import Solvers
 from api.tables import JobRow, utcnow
 from tests.api.conftest import (
     Api,
@@ -52,7 +53,7 @@ def stand_in(
 @pytest.fixture
 def jobs_api(settings: Settings) -> Iterator[Api]:
     """The app with the stand-in re-optimiser."""
-    with running(settings, reoptimiser=stand_in) as started:
+    with running(settings, solvers=Solvers(reoptimiser=stand_in)) as started:
         yield started
 
 

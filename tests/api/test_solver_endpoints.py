@@ -22,6 +22,7 @@ from allocator.model import (
 )
 from allocator.travel import TravelMatrix
 from api.settings import Settings
+from api.solvers import Solvers
 from tests.api.conftest import (
     Api,
     Council,
@@ -92,7 +93,7 @@ def engine() -> StandInOffers:
 def solver_api(settings: Settings, engine: StandInOffers) -> Iterator[Api]:
     """The app with stand-in offers and a joint placement that places R-001."""
     batch = stand_in_batch({"R-001": plan_assignments("R-001")})
-    with running(settings, offers=engine, batch=batch) as started:
+    with running(settings, solvers=Solvers(offers=engine, batch=batch)) as started:
         yield started
 
 
@@ -190,7 +191,7 @@ def test_a_joint_plan_breaking_a_rule_is_refused_whole(
         for d in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     ]
     batch = stand_in_batch({"R-001": plan_assignments("R-001"), "R-002": bad})
-    with running(settings, offers=engine, batch=batch) as started:
+    with running(settings, solvers=Solvers(offers=engine, batch=batch)) as started:
         council = example_council(started)
         response = started.client.post(
             "/v1/placements", json={"referral_ids": ["R-001", "R-002"]}, headers=council.broker

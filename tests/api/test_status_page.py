@@ -13,10 +13,19 @@ from tests.api.conftest import Api, Council, LiveServer
 
 
 def test_serve_answers_health_and_lists_the_api(live_server: LiveServer) -> None:
-    """`carealloc serve` answers /health and publishes its OpenAPI description."""
+    """`carealloc serve` answers /health, publishes its OpenAPI description and ranks offers
+    with the optimisation core."""
     assert httpx.get(f"{live_server.url}/health").json()["status"] == "ok"
     spec = httpx.get(f"{live_server.url}/openapi.json").json()
     assert "/v1/placements" in spec["paths"]
+    offers = httpx.post(
+        f"{live_server.url}/v1/referrals/R-001/offers",
+        headers=live_server.council.broker,
+        timeout=60,
+    )
+    assert offers.status_code == 200, offers.text
+    best = offers.json()["offers"][0]
+    assert (best["provider_id"], best["feasible"]) == ("argyll-homecare", True)
 
 
 def test_the_page_is_self_contained(api: Api) -> None:
