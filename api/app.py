@@ -37,7 +37,7 @@ from api.routes import (
     status,
 )
 from api.settings import Settings, get_settings
-from api.solvers import PreparedCache, Solvers
+from api.solvers import PreparedCache, RankingLog, Solvers
 from api.tenants import TenantCache
 
 log = logging.getLogger("carealloc.api")
@@ -178,6 +178,7 @@ def create_app(settings: Settings | None = None, *, solvers: Solvers | None = No
             cache=TenantCache(),
             jobs=jobs,
             prepared=PreparedCache(),
+            rankings=RankingLog(),
             solvers=solvers or Solvers.from_core(settings),
         )
         try:

@@ -27,7 +27,7 @@ from api.jobs import JobRunner
 from api.problems import ForbiddenError, UnauthorisedError, UnprocessableError
 from api.security import Principal, Role, key_id_of, matches
 from api.settings import Settings
-from api.solvers import PreparedCache, Solvers, ranking_summary
+from api.solvers import PreparedCache, RankingLog, Solvers
 from api.tables import (
     CHANGED_VERSION,
     ApiKey,
@@ -56,6 +56,7 @@ class Services:
     cache: TenantCache
     jobs: JobRunner
     prepared: PreparedCache
+    rankings: RankingLog
     solvers: Solvers
 
 
@@ -170,14 +171,9 @@ class Tx:
         """The council's own travel matrix, if it supplied one."""
         return self.services.cache.supplied_travel(self.session, self.data())
 
-    def ranking(self, package_id: str) -> list[dict[str, Any]] | None:
-        """The offer ranking for a waiting package as things stand (None without offers)."""
-        engine = self.services.solvers.offers
-        data = self.data()
-        if engine is None or package_id not in data.referrals:
-            return None
-        prepared = self.services.prepared.get(engine, self.services.cache, self.session, data)
-        return ranking_summary(engine.offers(prepared.view, data.referrals[package_id]))
+    def ranking(self, package_id: str) -> dict[str, Any] | None:
+        """The ranked offers last shown for a referral (None if none were asked for)."""
+        return self.services.rankings.last(self.tenant.id, package_id)
 
     def audit(
         self,

@@ -11,7 +11,9 @@ version, so the next offer request prepares it afresh.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -102,6 +104,39 @@ class PreparedCache:
             )
             self._views[data.tenant_id] = prepared
             return prepared
+
+
+class RankingLog:
+    """The ranked offers last shown for each waiting referral, so that the decision that
+    follows (an offer to a provider, a placement) is audited with the ranking that led to it.
+
+    Kept in memory for the most recent ``size`` referrals; a decision taken without asking for
+    offers (or on another server process) is audited without a ranking.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._shown: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+
+    def remember(self, data: TenantData, referral_id: str, offers: list[Offer]) -> None:
+        """Note the ranking just shown for ``referral_id``."""
+        entry = {
+            "ranked_at": dt.datetime.now(dt.UTC).isoformat(),
+            "data_version": data.data_version,
+            "offers": ranking_summary(offers),
+        }
+        with self._lock:
+            key = (data.tenant_id, referral_id)
+            self._shown[key] = entry
+            self._shown.move_to_end(key)
+            while len(self._shown) > self._size:
+                self._shown.popitem(last=False)
+
+    def last(self, tenant_id: str, referral_id: str) -> dict[str, Any] | None:
+        """The ranking last shown for the referral, with when and on which data version."""
+        with self._lock:
+            return self._shown.get((tenant_id, referral_id))
 
 
 def ranking_summary(offers: list[Offer]) -> list[dict[str, Any]]:

@@ -422,8 +422,15 @@ def measure_offers(
                     statuses[response.status_code] += 1
 
     wall = _run_clients(client, clients)
+    alone: list[float] = []
+    with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
+        for referral in referral_ids:
+            start = time.perf_counter()
+            http.post(f"/v1/referrals/{referral}/offers")
+            alone.append((time.perf_counter() - start) * 1000)
     return {
         "measured": True,
+        "one_client": _percentiles(alone),
         "clients": clients,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "throughput_per_s": round(len(latencies) / wall, 1),
@@ -685,6 +692,10 @@ def _markdown(result: dict[str, Any]) -> str:
             f"{offers['n']} requests from {offers['clients']} clients: p50 {offers['p50_ms']} ms, "
             f"**p95 {offers['p95_ms']} ms**, p99 {offers['p99_ms']} ms, max {offers['max_ms']} ms; "
             f"{offers['throughput_per_s']} requests/s; statuses {offers['statuses']}.",
+            "",
+            f"The same offers one at a time (one client, each referral once): p50 "
+            f"{offers['one_client']['p50_ms']} ms, p95 {offers['one_client']['p95_ms']} ms: "
+            "the service time that 20 concurrent clients queue for on the machine's cores.",
         ]
     else:
         lines.append(f"Not measured: {offers['reason']}")

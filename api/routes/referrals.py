@@ -278,11 +278,14 @@ def ranked_offers(
     services: ServicesDep,
     session: SessionDep,
     feasible_only: bool = False,
-) -> OfferList:
+) -> Response:
     """Rank every provider for the referral: feasible ones by added cost, the others with the
     reason they cannot take it. Commits nothing."""
-    row = get_row(session, principal, referral_id)
-    if State(row.state) not in WAITING:
+    data = services.cache.data(session, principal.tenant_id)
+    referral = data.referrals.get(referral_id)
+    if referral is None:
+        # Not waiting: say whether it exists at all (404) or is past waiting (409).
+        row = get_row(session, principal, referral_id)
         msg = f"referral {referral_id} is {row.state}; offers are for waiting referrals"
         raise ConflictError(msg)
     engine = services.solvers.offers
@@ -292,9 +295,11 @@ def ranked_offers(
             "and cost) are not built yet (issue #4)"
         )
         raise NotBuiltYetError(msg)
-    data = services.cache.data(session, principal.tenant_id)
     prepared = services.prepared.get(engine, services.cache, session, data)
-    offers = engine.offers(prepared.view, data.referrals[referral_id])
+    offers = engine.offers(prepared.view, referral)
+    services.rankings.remember(data, referral_id, offers)
     if feasible_only:
         offers = [o for o in offers if o.feasible]
-    return OfferList(referral_id=referral_id, offers=offers)
+    # Serialised here: the offers are the core's own validated models.
+    body = OfferList(referral_id=referral_id, offers=offers).model_dump_json()
+    return Response(body, media_type="application/json")

@@ -160,9 +160,11 @@ def test_a_decision_is_audited_with_the_ranking_that_led_to_it(
         "/v1/audit", params={"subject_id": "R-001"}, headers=solver_council.broker
     ).json()["items"]
     why = {e["action"]: e["why"] for e in audit}
-    ranked = [(r["rank"], r["provider_id"]) for r in why["referral.offer_to_provider"]["ranking"]]
+    shown = why["referral.offer_to_provider"]["ranking"]
+    ranked = [(r["rank"], r["provider_id"]) for r in shown["offers"]]
     assert ranked == [(1, "argyll-homecare"), (2, "kintyre-care")]
-    assert why["referral.place"]["ranking"][0]["provider_id"] == "argyll-homecare"
+    assert why["referral.place"]["ranking"] == shown
+    assert why["referral.place"]["ranking"]["ranked_at"]
 
 
 def test_the_joint_placement_places_what_it_can_and_lists_the_rest(
@@ -223,3 +225,29 @@ def test_placements_and_referral_ids_together_are_422(api: Api, council: Council
     """One request places either listed runs or a joint batch, not both."""
     body = {"placements": [{"referral_id": "R-001"}], "referral_ids": ["R-002"]}
     assert api.client.post("/v1/placements", json=body, headers=council.broker).status_code == 422
+
+
+def test_a_decision_without_offers_is_audited_without_a_ranking(
+    solver_api: Api, solver_council: Council, engine: StandInOffers
+) -> None:
+    """Placing without asking for offers records no ranking, and computes none."""
+    body = {
+        "placements": [
+            {
+                "referral_id": "R-001",
+                "provider_id": "argyll-homecare",
+                "assignments": plan_assignments("R-001"),
+            }
+        ]
+    }
+    assert (
+        solver_api.client.post(
+            "/v1/placements", json=body, headers=solver_council.broker
+        ).status_code
+        == 201
+    )
+    audit = solver_api.client.get(
+        "/v1/audit", params={"action": "referral.place"}, headers=solver_council.broker
+    ).json()["items"]
+    assert audit[0]["why"]["ranking"] is None
+    assert engine.prepared == 0
