@@ -83,9 +83,10 @@ def place_into(
     placed: dict[str, Draft] = {}
     unplaced: list[Unplaced] = []
     for package in placement_order(referrals):
-        ranked = ranked_drafts(view, package, settings)
         chosen: Draft | None = None
+        ranked = None
         if policy is SequentialPolicy.BEST_OFFER:
+            ranked = ranked_drafts(view, package, settings)
             chosen = next((d for d, _ in ranked if d.feasible), None)
         else:
             for provider in snapshot.providers:
@@ -96,6 +97,7 @@ def place_into(
                     chosen = draft
                     break
         if chosen is None:
+            ranked = ranked or ranked_drafts(view, package, settings)
             unplaced.append(unplaced_reason(package, [offer for _, offer in ranked]))
             continue
         apply_draft(view, chosen)

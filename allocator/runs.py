@@ -132,6 +132,7 @@ class RunsView:
         self._days: dict[tuple[int, str], CarerDay] = {}
         self._owned: set[tuple[int, str]] = set()
         self._gaps: dict[tuple[str, str], Gaps] = {}
+        self._rows: dict[tuple[int, str], IntArray] = {}
         self._build(snapshot)
 
     # --- construction -----------------------------------------------------------------------
@@ -158,6 +159,10 @@ class RunsView:
             for run in carer_day.runs:
                 run.sort(key=lambda s: s.start_min)
             carer_day.work_min = self._work(position, carer_day)
+        # Offers work on copies; computing every gap table here lets all copies share them.
+        for provider_id in self.provider_carers:
+            for day in DAYS:
+                self.gaps(provider_id, day)
 
     @staticmethod
     def _place_stop(day: CarerDay, stop: Stop) -> None:
@@ -207,6 +212,7 @@ class RunsView:
         other._days = dict(self._days)
         other._owned = set()
         other._gaps = dict(self._gaps)
+        other._rows = dict(self._rows)
         return other
 
     def day(self, carer: int, day: str) -> CarerDay:
@@ -219,6 +225,7 @@ class RunsView:
             self._days[key] = self._days[key].copy()
             self._owned.add(key)
         self._gaps.pop((self.carers[carer].provider_id, day), None)
+        self._rows.pop(key, None)
         return self._days[key]
 
     # --- gaps -------------------------------------------------------------------------------
@@ -232,22 +239,32 @@ class RunsView:
             self._gaps[key] = cached
         return cached
 
-    def _compute_gaps(self, carers: Iterable[int], day: str) -> Gaps:
-        rows: list[tuple[int, int, int, int, int, int, int]] = []
-        for carer in carers:
-            carer_day = self._days[(carer, day)]
+    def _carer_rows(self, carer: int, day: str) -> IntArray:
+        """Gap rows of one carer's day: (carer, shift, position, prev point, next point,
+        prev minute, next minute); cached until that day changes."""
+        key = (carer, day)
+        rows = self._rows.get(key)
+        if rows is None:
+            carer_day = self._days[key]
             base = int(self.base_point[carer])
+            found: list[tuple[int, int, int, int, int, int, int]] = []
             for k, ((start, end), run) in enumerate(
                 zip(carer_day.shifts, carer_day.runs, strict=True)
             ):
                 prev_point, prev_min = base, start
                 for position, stop in enumerate(run):
-                    rows.append(
+                    found.append(
                         (carer, k, position, prev_point, stop.point, prev_min, stop.start_min)
                     )
                     prev_point, prev_min = stop.point, stop.end_min
-                rows.append((carer, k, len(run), prev_point, base, prev_min, end))
-        table = np.array(rows, dtype=np.int64).reshape(-1, 7)
+                found.append((carer, k, len(run), prev_point, base, prev_min, end))
+            rows = np.array(found, dtype=np.int64).reshape(-1, 7)
+            self._rows[key] = rows
+        return rows
+
+    def _compute_gaps(self, carers: Iterable[int], day: str) -> Gaps:
+        parts = [self._carer_rows(carer, day) for carer in carers]
+        table = np.concatenate(parts) if parts else np.zeros((0, 7), dtype=np.int64)
         gap_carer, gap_prev, gap_next = table[:, 0], table[:, 3], table[:, 4]
         walks = self.walks[gap_carer]
         direct = np.where(
@@ -359,6 +376,7 @@ class RunsView:
                 )
                 run.insert(position, stop)
                 carer_day.work_min = self._work(carer, carer_day)
+                self._carer_rows(carer, day)
                 return
         msg = f"stop at {stop.start_min} lies outside every shift of carer {self.carers[carer].id}"
         raise ValueError(msg)
