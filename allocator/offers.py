@@ -426,13 +426,15 @@ def _offer(view: RunsView, package: Package, draft: Draft, rank: int, occurrence
             same = "; the same every other day"
         elif others:
             same = f"; the same on {', '.join(others)}"
+        reason = first.reason
+        if not reason.startswith(provider.name):  # a name keeps its capital letter
+            reason = reason[0].lower() + reason[1:]
         return Offer(
             **common,
             feasible=False,
             reason_code=code,
-            explanation=f"{provider.name} cannot take it: {first.reason[0].lower()}"
-            f"{first.reason[1:]}{same} ({len(draft.failures)} of {occurrences} visits a week "
-            "have no place).",
+            explanation=f"{provider.name} cannot take it: {reason}{same} "
+            f"({len(draft.failures)} of {occurrences} visits a week have no place).",
             failing_visits=draft.failures,
         )
     carer_ids = sorted({c for a in draft.assignments for c in a.carer_ids})
