@@ -24,7 +24,6 @@ from geodata.errors import GeodataError
 
 # Subcommands in the order ``carealloc --help`` lists them.
 COMMAND_MODULES = (
-    "demo",
     "validate",
     "evaluate",
     "offers",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import statistics
 import time
 from pathlib import Path
@@ -30,10 +29,10 @@ from allocator.offers import OfferEngine
 from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
 from api.prepare import travel_matrix
-from benchmarks.generator import TODAY, ArgyllSettings, generate_argyll
+from benchmarks.generator import NEW_PREFIX, NOW, ArgyllSettings, generate_argyll, new_referral_ids
+from benchmarks.measures import added_travel_by_carer_day
 
 RESULTS = Path(__file__).resolve().parent / "results"
-NOW = dt.datetime.combine(TODAY, dt.time(8, 0), tzinfo=dt.UTC)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -55,7 +54,7 @@ def offers_latency(snapshot: Snapshot, travel: TravelMatrix) -> dict[str, Any]:
         times_ms.append((time.perf_counter() - start) * 1000)
         if any(o.feasible for o in offers):
             feasible += 1
-            feasible_new += referral.id.startswith("R-")
+            feasible_new += referral.id.startswith(NEW_PREFIX)
     return {
         "prepare_s": round(prepare_s, 2),
         "calls": len(times_ms),
@@ -73,7 +72,7 @@ def _measure(
     result = evaluate(snapshot, plan, travel)
     view = RunsView(snapshot, travel)
     placed = [p for p in plan.placements if p.package_id in set(new)]
-    drafts_travel = _plan_travel(view, plan, new)
+    drafts_travel = sum(added_travel_by_carer_day(view, plan, set(new)).values())
     hours = sum(snapshot.package(p.package_id).weekly_hours for p in placed)
     weighted = sum(
         urgency_weight(snapshot.package(p.package_id), NOW)
@@ -91,27 +90,6 @@ def _measure(
         "wall_s": round(wall_s, 2),
         "status": plan.solver.status,
     }
-
-
-def _plan_travel(view: RunsView, plan: Plan, new: list[str]) -> float:
-    """True added travel of the plan's new placements (measured on the runs, all together)."""
-    from allocator.runs import Stop
-
-    after = view.copy()
-    touched: set[tuple[int, str]] = set()
-    for placement in plan.placements:
-        if placement.package_id not in new:
-            continue
-        package = view.snapshot.package(placement.package_id)
-        point = view.point_of(package)
-        for a in placement.assignments:
-            duration = package.visit(a.visit_id).duration_min
-            stop = Stop(a.start_min, a.start_min + duration, point, package.id, a.visit_id)
-            for carer_id in a.carer_ids:
-                carer = view.carer_index[carer_id]
-                after.insert(carer, a.day, stop)
-                touched.add((carer, a.day))
-    return sum(after.travel_min(c, d) - view.travel_min(c, d) for c, d in touched)
 
 
 def placement_comparison(
@@ -156,7 +134,7 @@ def main() -> None:
     )
     generate_s = time.perf_counter() - start
     travel = travel_matrix(snapshot)
-    new = [r.id for r in snapshot.referrals if r.id.startswith("R-")]
+    new = new_referral_ids(snapshot)
     occurrences = sum(len(v.days) * v.carers_required for p in snapshot.packages for v in p.visits)
     scale = {
         "providers": len(snapshot.providers),

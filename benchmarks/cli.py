@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from allocator.io import write_model
 from api.errors import NotBuiltYetError, UserError
+from benchmarks.demo import DemoSettings, render_text, run_demo, write_outputs
 from benchmarks.generator import ArgyllSettings, generate_argyll
 
 
@@ -30,18 +32,8 @@ def _ratio(text: str) -> float:
     return value
 
 
-def register_generate(subparsers: Any) -> None:
-    """Add the ``generate`` subcommand."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "generate",
-        help="make a seeded Argyll-style snapshot with today's runs and referrals",
-        description="Generate a snapshot on the embedded Argyll and Bute geography: clients "
-        "placed by settlement population with a rural spread, a UK home-care package mix, 15 "
-        "providers, carers living where the care is needed, and existing runs built the way "
-        "brokerage builds them today (first provider that can fit each referral). The same "
-        "seed gives the same snapshot. Distributions: docs/generator.md.",
-    )
-    parser.add_argument("--profile", choices=("argyll", "torbay"), default="argyll")
+def _world_options(parser: argparse.ArgumentParser) -> None:
+    """The options that shape a generated world."""
     parser.add_argument("--seed", type=_count, default=1, metavar="N")
     parser.add_argument(
         "--clients",
@@ -64,8 +56,32 @@ def register_generate(subparsers: Any) -> None:
         metavar="R",
         help="carer working hours over commissioned hours (default 2.0)",
     )
+
+
+def register_generate(subparsers: Any) -> None:
+    """Add the ``generate`` subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "generate",
+        help="make a seeded Argyll-style snapshot with today's runs and referrals",
+        description="Generate a snapshot on the embedded Argyll and Bute geography: clients "
+        "placed by settlement population with a rural spread, a UK home-care package mix, 15 "
+        "providers, carers living where the care is needed, and existing runs built the way "
+        "brokerage builds them today (first provider that can fit each referral). The same "
+        "seed gives the same snapshot. Distributions: docs/generator.md.",
+    )
+    parser.add_argument("--profile", choices=("argyll", "torbay"), default="argyll")
+    _world_options(parser)
     parser.add_argument("--out", required=True, metavar="SNAPSHOT.json")
     parser.set_defaults(handler=run_generate)
+
+
+def _argyll_settings(args: argparse.Namespace) -> ArgyllSettings:
+    if args.clients < 1:
+        msg = "--clients must be at least 1"
+        raise UserError(msg)
+    return ArgyllSettings(
+        clients=args.clients, new_referrals=args.new_referrals, capacity_ratio=args.capacity_ratio
+    )
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -73,13 +89,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.profile == "torbay":
         msg = "the Torbay profile is not built yet (issue #7); use --profile argyll"
         raise NotBuiltYetError(msg)
-    if args.clients < 1:
-        msg = "--clients must be at least 1"
-        raise UserError(msg)
-    settings = ArgyllSettings(
-        clients=args.clients, new_referrals=args.new_referrals, capacity_ratio=args.capacity_ratio
-    )
-    snapshot = generate_argyll(args.seed, settings)
+    snapshot = generate_argyll(args.seed, _argyll_settings(args))
     write_model(args.out, snapshot)
     visits = sum(len(v.days) for p in snapshot.packages for v in p.visits)
     print(
@@ -87,4 +97,56 @@ def run_generate(args: argparse.Namespace) -> int:
         f"{len(snapshot.packages)} clients placed ({visits} visits a week), "
         f"{len(snapshot.referrals)} referrals waiting ({args.new_referrals} new today)."
     )
+    return 0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a number of seconds"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 0 < value <= 3600:
+        msg = "must be more than 0 and at most 3600 seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def register_demo(subparsers: Any) -> None:
+    """Add the ``demo`` subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "demo",
+        help="run the main job on the generated Argyll and Bute default",
+        description="Generate the seeded Argyll and Bute default (docs/generator.md), place "
+        "today's new referrals jointly with carealloc and, on the same input, one at a time "
+        "the status-quo way; check both plans with the independent evaluator; print what was "
+        "placed, what still waits and the travel added, by lot and by provider; write the "
+        "snapshot, both plans, summary.md and a self-contained map.html under --out.",
+    )
+    _world_options(parser)
+    parser.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=5.0,
+        metavar="S",
+        help="joint placement's solver time in seconds (default 5)",
+    )
+    parser.add_argument("--out", default="out", help="folder for outputs (default: ./out)")
+    parser.set_defaults(handler=run_demo_command)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    """Run the demo, print the summary and write the outputs."""
+    settings = DemoSettings(
+        seed=args.seed, world=_argyll_settings(args), time_limit_s=args.time_limit
+    )
+    print(
+        f"carealloc demo: generating the Argyll and Bute default (seed {settings.seed}, "
+        f"{settings.world.clients} clients) and placing today's referrals ...",
+        flush=True,
+    )
+    result = run_demo(settings)
+    print(render_text(result))
+    paths = write_outputs(result, Path(args.out))
+    print("\nWrote " + ", ".join(str(p) for p in paths))
     return 0

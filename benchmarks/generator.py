@@ -28,6 +28,11 @@ from geodata.lots import argyll_lot_index
 
 TODAY = dt.date(2026, 11, 24)
 """The generated world's 'today' (a Tuesday); fixed so a seed always gives the same snapshot."""
+NOW = dt.datetime.combine(TODAY, dt.time(8, 0), tzinfo=dt.UTC)
+"""08:00 today: when the default world's new referrals are placed and waiting is measured to."""
+
+NEW_PREFIX = "R-"
+"""Ids of today's new referrals start with this; past clients' start with ``P-``."""
 
 SKILLS = ["medication", "hoist", "catheter_care", "peg_feeding"]
 
@@ -352,9 +357,8 @@ def generate_argyll(seed: int, settings: ArgyllSettings | None = None) -> Snapsh
         since = now - dt.timedelta(hours=int(rng.integers(1, 40)))
         urgency = _pick(rng, URGENCY_NEW)
         start = settings.today + dt.timedelta(days=int(rng.integers(1, 4)))
-        today.append(
-            _package(rng, f"R-{k + 1:04d}", homes[settings.clients + k][0], since, urgency, start)
-        )
+        home = homes[settings.clients + k][0]
+        today.append(_package(rng, f"{NEW_PREFIX}{k + 1:04d}", home, since, urgency, start))
 
     lots = argyll_lot_index().lookup([tuple(p["location"]) for p in history])
     communities = [
@@ -411,6 +415,12 @@ def generate_argyll(seed: int, settings: ArgyllSettings | None = None) -> Snapsh
             "referrals": [_plain(p) for p in [*waiting, *new]],
         }
     )
+
+
+def new_referral_ids(snapshot: Snapshot) -> list[str]:
+    """Today's new referrals of a generated snapshot (the rest of its referrals were waiting
+    already)."""
+    return [r.id for r in snapshot.referrals if r.id.startswith(NEW_PREFIX)]
 
 
 def _plain(model: Any) -> Any:

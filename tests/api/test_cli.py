@@ -74,10 +74,3 @@ def test_evaluate_exit_status_follows_the_hard_rules(
     broken.write_text(json.dumps(plan), encoding="utf-8")
     assert main(["evaluate", snapshot, str(broken)]) == 1
     assert "[time_window]" in capsys.readouterr().out
-
-
-def test_demo_runs_and_writes_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`carealloc demo` exits 0 and writes its outputs under --out."""
-    assert main(["demo", "--out", str(tmp_path)]) == 0
-    assert any(tmp_path.iterdir())
-    assert "carealloc demo" in capsys.readouterr().out
