@@ -5,16 +5,21 @@
 * ``status_quo``: what brokerage does by phone today. Each referral, in the same order, is
   offered to the providers holding its lot in the snapshot's provider order; the first whose
   runs can fit it takes it, otherwise it waits. No provider outside the lot is asked.
+* ``nearest_provider``: a simple geographic rule. Each referral, in the same order, goes to
+  the provider whose nearest carer base is the fewest travel minutes away and whose runs can
+  fit it, else the next nearest; any provider the framework allows is asked (its own lot, or
+  an adjacent lot when it works adjacent lots).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from enum import StrEnum
 
-from allocator.model import Plan, Snapshot, SolverInfo, Unplaced
-from allocator.offers import Draft, OfferSettings, draft_offer, ranked_drafts
+from allocator.model import Package, Plan, Provider, Snapshot, SolverInfo, Unplaced
+from allocator.offers import Draft, OfferSettings, draft_offer, lot_standing, ranked_drafts
 from allocator.placement import (
     apply_draft,
     build_plan,
@@ -31,6 +36,7 @@ class SequentialPolicy(StrEnum):
 
     BEST_OFFER = "best_offer"
     STATUS_QUO = "status_quo"
+    NEAREST_PROVIDER = "nearest_provider"
 
 
 def place_sequentially(
@@ -48,7 +54,7 @@ def place_sequentially(
     snapshot, travel
         The situation; existing runs stay as they are.
     policy
-        ``best_offer`` or ``status_quo`` (see the module docstring).
+        ``best_offer``, ``status_quo`` or ``nearest_provider`` (see the module docstring).
     referral_ids
         Which referrals to place (all by default); the others are listed as not attempted.
 
@@ -67,6 +73,23 @@ def place_sequentially(
         wall_time_s=round(time.perf_counter() - started, 3),
     )
     return build_plan(snapshot, placed, unplaced, solver)
+
+
+def nearest_first(view: RunsView, package: Package) -> list[Provider]:
+    """The providers the framework lets take ``package``, nearest carer base first (travel
+    minutes by each carer's own mode); framework order breaks ties, and providers with no
+    carer who can reach the client come last."""
+    point = view.point_of(package)
+    found = []
+    for order, provider in enumerate(view.snapshot.providers):
+        if lot_standing(view, package, provider) is None:
+            continue
+        carers = view.provider_carers.get(provider.id, [])
+        nearest = min(
+            (view.minutes(c, int(view.base_point[c]), point) for c in carers), default=math.inf
+        )
+        found.append((nearest, order, provider))
+    return [provider for _, _, provider in sorted(found, key=lambda f: (f[0], f[1]))]
 
 
 def place_into(
@@ -89,9 +112,15 @@ def place_into(
             ranked = ranked_drafts(view, package, settings)
             chosen = next((d for d, _ in ranked if d.feasible), None)
         else:
-            for provider in snapshot.providers:
-                if package.lot_id is not None and package.lot_id not in provider.lot_ids:
-                    continue
+            if policy is SequentialPolicy.STATUS_QUO:
+                asked = [
+                    p
+                    for p in snapshot.providers
+                    if package.lot_id is None or package.lot_id in p.lot_ids
+                ]
+            else:
+                asked = nearest_first(view, package)
+            for provider in asked:
                 draft = draft_offer(view, package, provider, settings)
                 if draft.feasible:
                     chosen = draft

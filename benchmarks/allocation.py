@@ -95,9 +95,14 @@ def _measure(
 def placement_comparison(
     snapshot: Snapshot, travel: TravelMatrix, new: list[str], time_limit_s: float, seed: int
 ) -> list[dict[str, Any]]:
-    """Status quo, sequential best offer, joint at T and at 10T, on the same input."""
+    """Status quo, nearest provider, sequential best offer, joint at T and at 10T, on the same
+    input."""
     rows = []
-    for policy in (SequentialPolicy.STATUS_QUO, SequentialPolicy.BEST_OFFER):
+    for policy in (
+        SequentialPolicy.STATUS_QUO,
+        SequentialPolicy.NEAREST_PROVIDER,
+        SequentialPolicy.BEST_OFFER,
+    ):
         start = time.perf_counter()
         plan = place_sequentially(snapshot, travel, policy=policy, referral_ids=new)
         rows.append(

@@ -62,7 +62,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--sequential",
         choices=[p.value for p in SequentialPolicy],
-        help="place one referral at a time instead (best_offer, or status_quo: today's practice)",
+        help="place one referral at a time instead: best_offer, status_quo (today's practice) "
+        "or nearest_provider",
     )
     parser.set_defaults(handler=run)
 

@@ -173,6 +173,56 @@ def test_status_quo_takes_the_first_provider_that_can_fit() -> None:
     assert placed(best) == {"r1": "prov-b"}
 
 
+def test_nearest_provider_takes_the_closest_base_that_can_fit() -> None:
+    """Nearest provider: B's carer lives 1 km from the client but works only afternoons, so
+    the referral goes to C (base 8 km away), not A (30 km), which the status quo asks first."""
+    snap = make_snapshot(
+        providers=[provider("prov-a"), provider("prov-b"), provider("prov-c")],
+        carers=[
+            carer("a1", "prov-a", 40),
+            carer("b1", "prov-b", 11, start_min=780, end_min=1080),
+            carer("c1", "prov-c", 18),
+        ],
+        referrals=[package("r1", 10)],
+    )
+    travel = snapshot_travel(snap)
+    nearest = place_sequentially(snap, travel, policy=SequentialPolicy.NEAREST_PROVIDER)
+    assert placed(checked(snap, nearest)) == {"r1": "prov-c"}
+    status_quo = place_sequentially(snap, travel, policy=SequentialPolicy.STATUS_QUO)
+    assert placed(checked(snap, status_quo)) == {"r1": "prov-a"}
+
+
+def test_nearest_provider_asks_only_providers_the_framework_allows() -> None:
+    """A provider of another lot is not asked however near its carer is; one that works
+    adjacent lots is, when the lots are adjacent."""
+    lots = [
+        {"id": "lot-1", "name": "Lot One", "adjacent_lot_ids": ["lot-2"]},
+        {"id": "lot-2", "name": "Lot Two", "adjacent_lot_ids": ["lot-1"]},
+    ]
+    people = [carer("a1", "prov-a", 40), carer("b1", "prov-b", 10)]
+    referral = [package("r1", 10)]
+    outside = make_snapshot(
+        lots=lots,
+        providers=[provider("prov-a"), provider("prov-b", ("lot-2",))],
+        carers=people,
+        referrals=referral,
+    )
+    plan = place_sequentially(
+        outside, snapshot_travel(outside), policy=SequentialPolicy.NEAREST_PROVIDER
+    )
+    assert placed(checked(outside, plan)) == {"r1": "prov-a"}
+    adjacent = make_snapshot(
+        lots=lots,
+        providers=[provider("prov-a"), provider("prov-b", ("lot-2",), works_adjacent_lots=True)],
+        carers=people,
+        referrals=referral,
+    )
+    plan = place_sequentially(
+        adjacent, snapshot_travel(adjacent), policy=SequentialPolicy.NEAREST_PROVIDER
+    )
+    assert placed(checked(adjacent, plan)) == {"r1": "prov-b"}
+
+
 def test_unplaceable_referral_reason_when_no_provider_holds_the_lot() -> None:
     """A referral in a lot nobody holds waits with the outside-lot reason."""
     snap = make_snapshot(carers=[carer("c1")], referrals=[package("r1", 10, lot_id="lot-2")])
