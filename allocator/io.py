@@ -119,8 +119,35 @@ def read_plan(path: str | Path) -> Plan:
 
 
 def to_json(model: BaseModel) -> str:
-    """Serialise a snapshot, plan or other model as indented JSON, omitting nothing."""
-    return model.model_dump_json(indent=2) + "\n"
+    """Serialise a snapshot, plan or other model as indented JSON, omitting nothing.
+
+    A snapshot's supplied travel matrices are written one compact row per line: indenting
+    every number would make a 1,000-point matrix several times larger.
+    """
+    if not isinstance(model, Snapshot) or model.travel is None:
+        return model.model_dump_json(indent=2) + "\n"
+    head = model.model_dump_json(indent=2, exclude={"travel"})
+    travel = model.travel.model_dump(mode="json")
+    parts = []
+    for key, value in travel.items():
+        if value is None:
+            text = "null"
+        elif key == "points":
+            text = _rows(value, "    ")
+        else:
+            inner = ",\n".join(
+                f'      "{name}": {"null" if rows is None else _rows(rows, "        ")}'
+                for name, rows in value.items()
+            )
+            text = "{\n" + inner + "\n    }"
+        parts.append(f'    "{key}": {text}')
+    section = '  "travel": {\n' + ",\n".join(parts) + "\n  }"
+    return head[: head.rindex("}")].rstrip() + ",\n" + section + "\n}\n"
+
+
+def _rows(rows: list[Any], indent: str) -> str:
+    lines = ",\n".join(indent + json.dumps(row, separators=(",", ":")) for row in rows)
+    return "[\n" + lines + "\n" + indent[:-2] + "]"
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from allocator.io import write_model
-from api.errors import NotBuiltYetError, UserError
+from api.errors import UserError
 from benchmarks.demo import DemoSettings, render_text, run_demo, write_outputs
-from benchmarks.generator import ArgyllSettings, generate_argyll
+from benchmarks.generator import ArgyllSettings, WorldSettings, generate_argyll
+from benchmarks.torbay import TorbaySettings, generate_torbay
 
 
 def _count(text: str) -> int:
@@ -38,21 +40,18 @@ def _world_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--clients",
         type=_count,
-        default=1000,
         metavar="N",
-        help="clients receiving or waiting for care (default 1000)",
+        help="clients receiving or waiting for care (default: Argyll 1000, Torbay 776)",
     )
     parser.add_argument(
         "--new-referrals",
         type=_count,
-        default=40,
         metavar="N",
-        help="today's new referrals (default 40)",
+        help="today's new referrals (default: Argyll 40, Torbay 25)",
     )
     parser.add_argument(
         "--capacity-ratio",
         type=_ratio,
-        default=2.0,
         metavar="R",
         help="carer working hours over commissioned hours (default 2.0)",
     )
@@ -62,40 +61,53 @@ def register_generate(subparsers: Any) -> None:
     """Add the ``generate`` subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "generate",
-        help="make a seeded Argyll-style snapshot with today's runs and referrals",
-        description="Generate a snapshot on the embedded Argyll and Bute geography: clients "
-        "placed by settlement population with a rural spread, a UK home-care package mix, 15 "
-        "providers, carers living where the care is needed, and existing runs built the way "
+        help="make a seeded Argyll- or Torbay-style snapshot with today's runs and referrals",
+        description="Generate a snapshot. argyll: on the embedded Argyll and Bute geography, "
+        "clients placed by settlement population with a rural spread, 15 providers. torbay: a "
+        "compact coastal town on synthetic geography (three lots, straight-line travel with a "
+        "detour factor, carried in the snapshot), 7 providers. Both: a UK home-care package "
+        "mix, carers living where the care is needed, and existing runs built the way "
         "brokerage builds them today (first provider that can fit each referral). The same "
-        "seed gives the same snapshot. Distributions: docs/generator.md.",
+        "seed gives the same snapshot. Distributions and assumptions: docs/generator.md.",
     )
-    parser.add_argument("--profile", choices=("argyll", "torbay"), default="argyll")
+    parser.add_argument(
+        "--profile",
+        choices=("argyll", "torbay"),
+        default="argyll",
+        help="which world (default argyll)",
+    )
     _world_options(parser)
     parser.add_argument("--out", required=True, metavar="SNAPSHOT.json")
     parser.set_defaults(handler=run_generate)
 
 
-def _argyll_settings(args: argparse.Namespace) -> ArgyllSettings:
-    if args.clients < 1:
+def _settings(args: argparse.Namespace, profile: str = "argyll") -> WorldSettings:
+    """The profile's settings with the options given on the command line."""
+    default: WorldSettings = TorbaySettings() if profile == "torbay" else ArgyllSettings()
+    given = {
+        "clients": args.clients,
+        "new_referrals": args.new_referrals,
+        "capacity_ratio": args.capacity_ratio,
+    }
+    if args.clients is not None and args.clients < 1:
         msg = "--clients must be at least 1"
         raise UserError(msg)
-    return ArgyllSettings(
-        clients=args.clients, new_referrals=args.new_referrals, capacity_ratio=args.capacity_ratio
-    )
+    return replace(default, **{k: v for k, v in given.items() if v is not None})
 
 
 def run_generate(args: argparse.Namespace) -> int:
     """Generate and write the snapshot."""
+    settings = _settings(args, args.profile)
     if args.profile == "torbay":
-        msg = "the Torbay profile is not built yet (issue #7); use --profile argyll"
-        raise NotBuiltYetError(msg)
-    snapshot = generate_argyll(args.seed, _argyll_settings(args))
+        snapshot = generate_torbay(args.seed, settings)
+    else:
+        snapshot = generate_argyll(args.seed, settings)
     write_model(args.out, snapshot)
     visits = sum(len(v.days) for p in snapshot.packages for v in p.visits)
     print(
         f"Wrote {args.out}: {len(snapshot.providers)} providers, {len(snapshot.carers)} carers, "
         f"{len(snapshot.packages)} clients placed ({visits} visits a week), "
-        f"{len(snapshot.referrals)} referrals waiting ({args.new_referrals} new today)."
+        f"{len(snapshot.referrals)} referrals waiting ({settings.new_referrals} new today)."
     )
     return 0
 
@@ -137,9 +149,7 @@ def register_demo(subparsers: Any) -> None:
 
 def run_demo_command(args: argparse.Namespace) -> int:
     """Run the demo, print the summary and write the outputs."""
-    settings = DemoSettings(
-        seed=args.seed, world=_argyll_settings(args), time_limit_s=args.time_limit
-    )
+    settings = DemoSettings(seed=args.seed, world=_settings(args), time_limit_s=args.time_limit)
     print(
         f"carealloc demo: generating the Argyll and Bute default (seed {settings.seed}, "
         f"{settings.world.clients} clients) and placing today's referrals ...",

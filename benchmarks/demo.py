@@ -27,7 +27,13 @@ from allocator.travel import TravelMatrix
 from api.errors import UserError
 from api.prepare import travel_matrix
 from benchmarks.demo_map import render_map
-from benchmarks.generator import NOW, ArgyllSettings, generate_argyll, new_referral_ids
+from benchmarks.generator import (
+    NOW,
+    ArgyllSettings,
+    WorldSettings,
+    generate_argyll,
+    new_referral_ids,
+)
 from benchmarks.measures import added_travel_by_carer_day
 
 CAREALLOC = "carealloc"
@@ -39,7 +45,7 @@ class DemoSettings:
     """What the demo generates and how long joint placement may search."""
 
     seed: int = 1
-    world: ArgyllSettings = field(default_factory=ArgyllSettings)
+    world: WorldSettings = field(default_factory=ArgyllSettings)
     time_limit_s: float = 5.0
     """CP-SAT's budget for the joint placement (deterministic time, about seconds)."""
 

@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 
 from allocator.greedy import SequentialPolicy, place_into
-from allocator.model import DAYS, Snapshot
+from allocator.model import DAYS, Package, Snapshot
 from allocator.runs import RunsView
 from api.prepare import prepare, prepare_snapshot
 from geodata.argyll import argyll_network
 from geodata.gazetteer import Place, argyll_gazetteer
 from geodata.lots import argyll_lot_index
+from geodata.travel import TravelSource
 
 TODAY = dt.date(2026, 11, 24)
 """The generated world's 'today' (a Tuesday); fixed so a seed always gives the same snapshot."""
@@ -132,8 +133,9 @@ CARER_SKILL_SHARE = {"medication": 0.85, "hoist": 0.55, "catheter_care": 0.25, "
 
 
 @dataclass(frozen=True)
-class ArgyllSettings:
-    """What to generate."""
+class WorldSettings:
+    """What to generate (Argyll and Bute's defaults; :class:`benchmarks.torbay.TorbaySettings`
+    has Torbay's)."""
 
     clients: int = 1000
     """Clients ever referred who still need care: placed today or on the waiting list."""
@@ -145,6 +147,50 @@ class ArgyllSettings:
     minutes per contact hour) and the morning peak mean about 2 is needed to place most."""
     today: dt.date = TODAY
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ArgyllSettings(WorldSettings):
+    """Argyll and Bute's defaults."""
+
+
+ProviderRow = tuple[str, str, tuple[str, ...], float, bool, float]
+"""(id, name, lots, hourly rate £, works adjacent lots, relative size)."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What differs between generated worlds (Argyll and Bute here, Torbay in
+    :mod:`benchmarks.torbay`)."""
+
+    name: str
+    providers: tuple[ProviderRow, ...]
+    home_area: dict[str, tuple[str, ...]]
+    """Local providers whose carers live only in these places."""
+    calls_per_day: dict[int, float]
+    walker_share_in_towns: float
+    client_prefix: str
+    """Start of pseudonymous client references, e.g. ``AB`` (``AB-1234567``)."""
+
+
+ARGYLL = Profile(
+    name="argyll",
+    providers=PROVIDERS,
+    home_area=HOME_AREA,
+    calls_per_day=CALLS_PER_DAY,
+    walker_share_in_towns=WALKER_SHARE_IN_TOWNS,
+    client_prefix="AB",
+)
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where a generated client lives: the point, the place it is near and its lot."""
+
+    point: tuple[float, float]
+    place: Place
+    lot_id: str
+    locality: str | None = None
+    """Filled by :func:`api.prepare.prepare_snapshot` when None (inside Argyll and Bute)."""
 
 
 def _pick(rng: np.random.Generator, table: dict[Any, float]) -> Any:
@@ -189,10 +235,10 @@ def _locations(
     return result
 
 
-def _visits(rng: np.random.Generator) -> list[dict[str, Any]]:
+def _visits(rng: np.random.Generator, calls_per_day: dict[int, float]) -> list[dict[str, Any]]:
     """One package's weekly pattern, redrawn until within the weekly hours cap."""
     while True:
-        calls = _pick(rng, CALLS_PER_DAY)
+        calls = _pick(rng, calls_per_day)
         pattern = _pick(rng, DAYS_PATTERN)
         days = {
             "daily": list(DAYS),
@@ -241,31 +287,38 @@ def _carer_minutes(package: dict[str, Any]) -> float:
     )
 
 
-def _package(
+def new_package(
     rng: np.random.Generator,
+    profile: Profile,
     package_id: str,
-    location: tuple[float, float],
+    home: Home,
     waiting_since: dt.datetime,
     urgency: str,
     start_date: dt.date,
 ) -> dict[str, Any]:
+    """A referral as decoded JSON: visits, preferences and where the client lives."""
     preferences: dict[str, Any] = {}
     if rng.random() < FEMALE_PREFERENCE_SHARE:
         preferences["carer_gender"] = "female"
-    return {
+    package = {
         "id": package_id,
-        "client_ref": f"AB-{rng.integers(10**6, 10**7)}",
-        "location": list(location),
+        "client_ref": f"{profile.client_prefix}-{rng.integers(10**6, 10**7)}",
+        "location": list(home.point),
+        "lot_id": home.lot_id,
         "start_date": start_date.isoformat(),
         "urgency": urgency,
         "waiting_since": waiting_since.isoformat(),
-        "visits": _visits(rng),
+        "visits": _visits(rng, profile.calls_per_day),
         "preferences": preferences,
     }
+    if home.locality is not None:
+        package["locality"] = home.locality
+    return package
 
 
 def _carers(
     rng: np.random.Generator,
+    profile: Profile,
     communities: list[tuple[str, Place, float]],
     capacity_ratio: float,
 ) -> list[dict[str, Any]]:
@@ -288,13 +341,13 @@ def _carers(
     counters: dict[str, int] = {}
     for lot_id, demand_min in sorted(demand_by_lot.items()):
         needed = max(2, round(capacity_ratio * demand_min / week_minutes))
-        holders = [p for p in PROVIDERS if lot_id in p[2]]
+        holders = [p for p in profile.providers if lot_id in p[2]]
         sizes = np.array([p[5] for p in holders], dtype=float)
         shares = rng.multinomial(needed, sizes / sizes.sum())
         in_lot = [(place, minutes) for lot, place, minutes in communities if lot == lot_id]
         for provider, count in zip(holders, shares, strict=True):
             provider_id = provider[0]
-            home = set(HOME_AREA.get(provider_id, ()))
+            home = set(profile.home_area.get(provider_id, ()))
             area = [(pl, m) for pl, m in in_lot if pl.name in home] or in_lot
             weights = np.array([m for _, m in area], dtype=float)
             # Every provider on a lot has at least two carers there (a double-up needs two).
@@ -302,13 +355,25 @@ def _carers(
                 base = area[int(rng.choice(len(area), p=weights / weights.sum()))][0]
                 number = counters[provider_id] = counters.get(provider_id, 0) + 1
                 carers.append(
-                    _carer(rng, f"{provider_id}-{number:03d}", provider_id, base, first_day=number)
+                    _carer(
+                        rng,
+                        f"{provider_id}-{number:03d}",
+                        provider_id,
+                        base,
+                        first_day=number,
+                        walker_share=profile.walker_share_in_towns,
+                    )
                 )
     return carers
 
 
 def _carer(
-    rng: np.random.Generator, carer_id: str, provider_id: str, base: Place, first_day: int
+    rng: np.random.Generator,
+    carer_id: str,
+    provider_id: str,
+    base: Place,
+    first_day: int,
+    walker_share: float,
 ) -> dict[str, Any]:
     days = [DAYS[(first_day + k) % 7] for k in range(WORK_DAYS)]
     mornings_only = rng.random() < MORNINGS_ONLY_SHARE
@@ -317,7 +382,7 @@ def _carer(
         shifts.append({"day": day, "start_min": MORNING_SHIFT[0], "end_min": MORNING_SHIFT[1]})
         if not mornings_only:
             shifts.append({"day": day, "start_min": EVENING_SHIFT[0], "end_min": EVENING_SHIFT[1]})
-    walks = (base.population or 0) >= 4000 and rng.random() < WALKER_SHARE_IN_TOWNS
+    walks = (base.population or 0) >= 4000 and rng.random() < walker_share
     return {
         "id": carer_id,
         "provider_id": provider_id,
@@ -330,7 +395,7 @@ def _carer(
     }
 
 
-def generate_argyll(seed: int, settings: ArgyllSettings | None = None) -> Snapshot:
+def generate_argyll(seed: int, settings: WorldSettings | None = None) -> Snapshot:
     """A seeded Argyll-style snapshot with today's runs built by the status-quo process.
 
     Parameters
@@ -342,55 +407,91 @@ def generate_argyll(seed: int, settings: ArgyllSettings | None = None) -> Snapsh
     """
     settings = settings or ArgyllSettings()
     rng = np.random.default_rng(seed)
-    gazetteer = argyll_gazetteer()
-    places, weights = _client_places(gazetteer.places)
-    now = dt.datetime.combine(settings.today, dt.time(8, 0), tzinfo=dt.UTC)
+    homes = argyll_homes(rng, settings.clients + settings.new_referrals)
+    return build_world(rng, ARGYLL, f"argyll-seed{seed}", settings, homes)
 
-    homes = _locations(rng, settings.clients + settings.new_referrals, places, weights)
+
+def argyll_homes(rng: np.random.Generator, n: int) -> list[Home]:
+    """``n`` client homes near Argyll and Bute's places, weighted by population."""
+    places, weights = _client_places(argyll_gazetteer().places)
+    found = _locations(rng, n, places, weights)
+    lots = argyll_lot_index().lookup([point for point, _ in found])
+    return [Home(point, place, lot) for (point, place), lot in zip(found, lots, strict=True)]
+
+
+def build_world(
+    rng: np.random.Generator,
+    profile: Profile,
+    name: str,
+    settings: WorldSettings,
+    homes: list[Home],
+    *,
+    lots: list[dict[str, Any]] | None = None,
+    travel: TravelSource | None = None,
+) -> Snapshot:
+    """Clients, carers and today's runs, built the status-quo way, plus today's referrals.
+
+    Parameters
+    ----------
+    homes
+        One per client then one per new referral.
+    lots
+        The snapshot's lots (the embedded Argyll and Bute lots when None).
+    travel
+        When given, travel between every point is computed from it and carried in the
+        snapshot's ``travel`` section (the embedded network is used otherwise).
+    """
+    now = dt.datetime.combine(settings.today, dt.time(8, 0), tzinfo=dt.UTC)
     history = []
     for k in range(settings.clients):
         waited = int(rng.integers(1, 900))
         since = now - dt.timedelta(days=waited, hours=int(rng.integers(0, 10)))
-        history.append(_package(rng, f"P-{k + 1:04d}", homes[k][0], since, "routine", since.date()))
+        history.append(
+            new_package(rng, profile, f"P-{k + 1:04d}", homes[k], since, "routine", since.date())
+        )
     today = []
     for k in range(settings.new_referrals):
         since = now - dt.timedelta(hours=int(rng.integers(1, 40)))
         urgency = _pick(rng, URGENCY_NEW)
         start = settings.today + dt.timedelta(days=int(rng.integers(1, 4)))
-        home = homes[settings.clients + k][0]
-        today.append(_package(rng, f"{NEW_PREFIX}{k + 1:04d}", home, since, urgency, start))
+        home = homes[settings.clients + k]
+        today.append(
+            new_package(rng, profile, f"{NEW_PREFIX}{k + 1:04d}", home, since, urgency, start)
+        )
 
-    lots = argyll_lot_index().lookup([tuple(p["location"]) for p in history])
     communities = [
-        (lot_id, home[1], _carer_minutes(package))
-        for package, lot_id, home in zip(history, lots, homes[: settings.clients], strict=True)
+        (home.lot_id, home.place, _carer_minutes(package))
+        for package, home in zip(history, homes[: settings.clients], strict=True)
     ]
-    carers = _carers(rng, communities, settings.capacity_ratio)
+    carers = _carers(rng, profile, communities, settings.capacity_ratio)
     history.sort(key=lambda p: p["waiting_since"])
     providers = [
         {
             "id": pid,
-            "name": name,
+            "name": provider_name,
             "lot_ids": list(lot_ids),
             "hourly_rate_gbp": rate,
             "works_adjacent_lots": adjacent,
         }
-        for pid, name, lot_ids, rate, adjacent, _ in PROVIDERS
+        for pid, provider_name, lot_ids, rate, adjacent, _ in profile.providers
     ]
-    base = Snapshot.model_validate(
-        {
-            "name": f"argyll-seed{seed}",
-            "week_commencing": (
-                settings.today + dt.timedelta(days=7 - settings.today.weekday())
-            ).isoformat(),
-            "skills": SKILLS,
-            "providers": providers,
-            "carers": carers,
-            "referrals": history,
-        }
-    )
-    ready, travel = prepare(base)
-    view = RunsView(ready, travel)
+    data: dict[str, Any] = {
+        "name": name,
+        "week_commencing": (
+            settings.today + dt.timedelta(days=7 - settings.today.weekday())
+        ).isoformat(),
+        "skills": SKILLS,
+        "lots": lots or [],
+        "providers": providers,
+        "carers": carers,
+        "referrals": history,
+    }
+    if travel is not None:
+        points = [tuple(c["base"]) for c in carers]
+        points += [tuple(p["location"]) for p in [*history, *today]]
+        data["travel"] = supplied_travel(travel, list(dict.fromkeys(points)))
+    ready, matrix = prepare(Snapshot.model_validate(data))
+    view = RunsView(ready, matrix)
     drafts = {}
     for referral in ready.referrals:
         placed, _ = place_into(view, ready, SequentialPolicy.STATUS_QUO, [referral.id])
@@ -407,14 +508,31 @@ def generate_argyll(seed: int, settings: ArgyllSettings | None = None) -> Snapsh
                 update={"provider_id": draft.provider.id, "assignments": draft.assignments}
             )
         )
-    new = prepare_snapshot(Snapshot.model_validate({**_plain(ready), "referrals": today})).referrals
-    return Snapshot.model_validate(
-        {
-            **_plain(ready),
-            "packages": [_plain(p) for p in packages],
-            "referrals": [_plain(p) for p in [*waiting, *new]],
+    new = prepare_snapshot(ready.model_copy(update={"referrals": _referrals(today)})).referrals
+    return ready.model_copy(update={"packages": packages, "referrals": [*waiting, *new]})
+
+
+def _referrals(data: list[dict[str, Any]]) -> list[Package]:
+    return [Package.model_validate(p) for p in data]
+
+
+def supplied_travel(source: TravelSource, points: list[tuple[float, float]]) -> dict[str, Any]:
+    """A snapshot's ``travel`` section from ``source``: minutes and km to 0.1, rounded up."""
+    section: dict[str, Any] = {"points": [list(p) for p in points]}
+    for mode in source.modes:
+        minutes, km = source.matrix(points, mode)
+        section[mode] = {
+            "minutes": _rounded(minutes, 1),
+            "km": _rounded(km, 1),
         }
-    )
+    return section
+
+
+def _rounded(matrix: np.ndarray, digits: int) -> list[list[float | None]]:
+    # Minutes round up so a supplied matrix is never more optimistic than its source.
+    scale = 10**digits
+    values = np.ceil(matrix * scale - 1e-9) / scale + 0.0  # + 0.0 turns -0.0 into 0.0
+    return [[None if not np.isfinite(v) else float(v) for v in row] for row in values]
 
 
 def new_referral_ids(snapshot: Snapshot) -> list[str]:

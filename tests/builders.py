@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from allocator.model import DAYS, Snapshot
+from allocator.model import DAYS, Placement, Plan, ReasonCode, Snapshot, SolverInfo, Unplaced
 from allocator.travel import TravelMatrix
 
 ORIGIN_LON = -5.5
@@ -181,3 +181,25 @@ def plan_data(
         "placements": placements,
         "unplaced": unplaced or [],
     }
+
+
+def current_plan(snap: Snapshot) -> Plan:
+    """Today's runs as a plan: every placed package as it stands, referrals waiting."""
+    return Plan(
+        snapshot_name=snap.name,
+        created_at=dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC),
+        solver=SolverInfo(name="today"),
+        placements=[
+            Placement(package_id=p.id, provider_id=p.provider_id or "", assignments=p.assignments)
+            for p in snap.packages
+        ],
+        unplaced=[
+            Unplaced(
+                package_id=r.id,
+                reason_code=ReasonCode.NO_CAPACITY,
+                reason="waiting",
+                weekly_hours=round(r.weekly_hours, 2),
+            )
+            for r in snap.referrals
+        ],
+    )

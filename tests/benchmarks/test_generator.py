@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from allocator.evaluate import evaluate
-from allocator.model import Placement, Plan, Snapshot, SolverInfo
+from allocator.model import Snapshot
 from api.cli import main
 from api.prepare import travel_matrix
 from benchmarks.generator import WEEKLY_HOURS_CAP, ArgyllSettings, generate_argyll
+from tests.builders import current_plan
 
 SMALL = ArgyllSettings(clients=60, new_referrals=6)
 
@@ -20,23 +21,6 @@ SMALL = ArgyllSettings(clients=60, new_referrals=6)
 def snapshot() -> Snapshot:
     """A small generated snapshot, shared by the tests of this module."""
     return generate_argyll(11, SMALL)
-
-
-def current_plan(snap: Snapshot) -> Plan:
-    """Today's runs as a plan: every placed package as it stands, referrals waiting."""
-    return Plan(
-        snapshot_name=snap.name,
-        created_at="2026-11-24T08:00:00Z",
-        solver=SolverInfo(name="today"),
-        placements=[
-            Placement(package_id=p.id, provider_id=p.provider_id or "", assignments=p.assignments)
-            for p in snap.packages
-        ],
-        unplaced=[
-            {"package_id": r.id, "reason_code": "no_capacity", "reason": "-", "weekly_hours": 1}
-            for r in snap.referrals
-        ],
-    )
 
 
 def test_same_seed_same_snapshot(snapshot: Snapshot) -> None:
@@ -89,14 +73,6 @@ def test_generate_cli_writes_a_valid_snapshot(
     assert "15 providers" in capsys.readouterr().out
     assert json.loads(out.read_text(encoding="utf-8"))["name"] == "argyll-seed3"
     assert main(["validate", str(out)]) == 0
-
-
-def test_torbay_profile_says_it_is_not_built(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Asking for the Torbay profile exits 2 saying plainly it is not built yet."""
-    assert main(["generate", "--profile", "torbay", "--out", str(tmp_path / "t.json")]) == 2
-    assert "not built yet" in capsys.readouterr().err
 
 
 def test_bad_counts_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
