@@ -805,6 +805,48 @@ class Kpis(_Model):
     )
 
 
+class ProviderMove(_Model):
+    """A client the re-optimisation moves to another provider, and why."""
+
+    package_id: str
+    from_provider_id: str
+    to_provider_id: str
+    travel_saved_min_per_week: float = Field(
+        description="Travel the move saves across both providers' runs, after its added travel."
+    )
+    reason: str
+
+
+class RunChange(_Model):
+    """One carer's run on one day, before and after."""
+
+    carer_id: str
+    day: Day
+    visits_before: int
+    visits_after: int
+    travel_min_before: float
+    travel_min_after: float
+
+
+class PlanChanges(_Model):
+    """What a re-optimised plan changes from today's runs, for a broker to approve."""
+
+    travel_min_per_week_before: float
+    travel_min_per_week_after: float
+    travel_min_per_week_saved: float
+    provider_moves: list[ProviderMove] = Field(default_factory=list)
+    visits_with_new_carer: int = Field(
+        description="Visit occurrences (per week) whose carer or carers change."
+    )
+    visits_with_new_time: int = Field(
+        description="Visit occurrences that keep their carers but start at another time."
+    )
+    clients_with_new_carer: int
+    runs_changed: list[RunChange] = Field(default_factory=list)
+    newly_placed_package_ids: list[str] = Field(default_factory=list)
+    waiting_hours_newly_placed_per_week: float = 0.0
+
+
 class Plan(_Model):
     """A complete allocation: every placed package's provider and runs, and what is unplaced.
 
@@ -820,6 +862,9 @@ class Plan(_Model):
     unplaced: list[Unplaced] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
     kpis: Kpis | None = None
+    changes: PlanChanges | None = Field(
+        default=None, description="Only in re-optimised plans: what changes from today's runs."
+    )
 
     @model_validator(mode="after")
     def _each_package_once(self) -> Plan:

@@ -1,0 +1,80 @@
+"""Where independent pieces of work run: in this process, or in worker processes.
+
+The nightly re-optimisation hands its pieces (one provider's week of runs each) to an
+:class:`Executor`. Anything with the same ``map_unordered`` method can stand in, so a cluster
+engine (Ray, Dask, a job queue) can run the pieces for many councils later without the
+optimisation code changing. Work functions and their inputs must be picklable.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Executor(Protocol):
+    """Runs ``fn`` on every item and yields the results as they finish."""
+
+    def map_unordered(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Iterator[R]: ...
+
+
+class SerialExecutor:
+    """One piece after another in this process (tests, small councils, debugging)."""
+
+    def map_unordered(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Iterator[R]:
+        for item in items:
+            if should_stop is not None and should_stop():
+                return
+            yield fn(item)
+
+
+class ProcessExecutor:
+    """Pieces in ``workers`` fresh worker processes (spawned, so safe from a threaded server).
+
+    Items are submitted in the order given (put the largest first); when ``should_stop`` turns
+    true, pieces not yet started are cancelled and the ones running are allowed to finish.
+    """
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            msg = f"workers must be at least 1, got {workers}"
+            raise ValueError(msg)
+        self.workers = workers
+
+    def map_unordered(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Iterator[R]:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+            pending: set[Future[R]] = {pool.submit(fn, item) for item in items}
+            while pending:
+                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+                if should_stop is not None and should_stop():
+                    for future in pending:
+                        future.cancel()
+                    pending = {f for f in pending if not f.cancelled()}
+
+
+def default_executor(workers: int) -> Executor:
+    """Serial for one worker, worker processes otherwise."""
+    return SerialExecutor() if workers <= 1 else ProcessExecutor(workers)

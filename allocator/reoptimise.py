@@ -1,0 +1,764 @@
+"""The nightly re-optimisation: re-plan every carer's runs for the week with as little change
+for clients as the savings allow, move a few clients to another provider where it clearly
+pays, then place waiting referrals into the time freed.
+
+Three phases, each never worse than what it starts from:
+
+1. **Runs.** One piece per provider (its carers and placed clients for the week), solved in
+   parallel behind an :class:`~allocator.executor.Executor`. Inside a piece each day is a
+   routing problem (:mod:`allocator.routing`): a vehicle per carer shift, starting and ending
+   at the carer's base within the shift; each visit occurrence a stop within its window
+   (two synchronised stops with different carers for a double-handed call); skills, gender
+   preference and declined carers restrict who may take a stop; the daily working-time cap
+   covers all the carer's shifts. Locked packages and locked visits are stops pinned to their
+   carer and start. The objective is travel plus a cost for every visit occurrence given to a
+   carer other than today's (continuity) and a small cost per minute a visit's start moves.
+   Each day starts from today's runs; a day is kept as it is when today's runs do not fit the
+   model (for example a run already over its cap) or nothing better is found. With the
+   council's continuity cap (``policy.max_distinct_carers_per_client``) no client ends the
+   week with more distinct carers than the cap, or than today if that is more.
+2. **Provider moves** (at most ``max_moves`` clients). Clients whose visits cost their
+   provider most travel are offered to the other providers on the re-optimised runs; a client
+   moves when another provider's insertion saves more travel than the move's cost.
+3. **Waiting referrals**: the joint placement (:func:`allocator.batch.place_batch`) into the
+   re-optimised runs.
+
+The plan carries :class:`~allocator.model.PlanChanges`, the diff a broker approves. The whole
+plan is checked by the independent evaluator against today's: a provider's re-planned week
+that breaks a rule today's runs kept is put back as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from allocator.batch import place_batch
+from allocator.evaluate import Violation, evaluate
+from allocator.executor import Executor, default_executor
+from allocator.model import (
+    DAYS,
+    Assignment,
+    Carer,
+    Package,
+    Plan,
+    PlanChanges,
+    ProviderMove,
+    RunChange,
+    Shift,
+    Snapshot,
+    SolverInfo,
+)
+from allocator.offers import ranked_drafts
+from allocator.placement import build_plan, draft_placement
+from allocator.routing import RoutingParams, RoutingProblem, Sync, solve
+from allocator.runs import RunsView, Stop
+from allocator.travel import TravelMatrix
+
+UNREACHABLE = 100_000
+"""Minutes standing in for "no route": longer than any day, so no run can use it."""
+_COST_SCALE = 10  # routing costs in tenths of a travel minute
+
+Progress = Callable[[float, str, dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class ReoptimiseOptions:
+    """How long the re-optimisation may run and how much change it may propose.
+
+    Costs are in travel-minute equivalents, so a broker can read them: by default giving one
+    visit occurrence to a different carer must save at least 10 minutes of travel, and moving
+    a client to another provider at least 2 hours a week.
+    """
+
+    time_limit_s: float = 60.0
+    max_moves: int = 0
+    seed: int = 0
+    workers: int = 1
+    carer_change_cost_min: float = 10.0
+    time_change_cost_per_min: float = 0.1
+    provider_move_cost_min: float = 120.0
+    place_waiting: bool = True
+    solution_limit: int | None = None
+    """Stop each day's search after this many solutions (repeatable runs, e.g. in tests)."""
+
+    def __post_init__(self) -> None:
+        if not self.time_limit_s > 0:
+            msg = f"time_limit_s must be positive, got {self.time_limit_s}"
+            raise ValueError(msg)
+        if self.max_moves < 0:
+            msg = f"max_moves must be 0 or more, got {self.max_moves}"
+            raise ValueError(msg)
+        if self.workers < 1:
+            msg = f"workers must be at least 1, got {self.workers}"
+            raise ValueError(msg)
+
+
+# --- phase 1: one provider's week of runs ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One provider's carers and placed clients, with travel between their places only."""
+
+    provider_id: str
+    carers: list[Carer]
+    packages: list[Package]
+    points: tuple[tuple[float, float], ...]
+    minutes: dict[str, np.ndarray]
+    budget_s: float
+    options: ReoptimiseOptions
+    carer_cap: int | None
+
+    @property
+    def occurrences(self) -> int:
+        return sum(len(a.carer_ids) for p in self.packages for a in p.assignments)
+
+
+@dataclass
+class PieceResult:
+    provider_id: str
+    assignments: dict[str, list[Assignment]]
+    days_improved: int = 0
+    days_kept: int = 0
+    travel_before_min: float = 0.0
+    travel_after_min: float = 0.0
+    wall_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Node:
+    package: Package
+    assignment: Assignment
+    slot: int
+    fixed: bool
+
+
+def solve_piece(piece: Piece) -> PieceResult:
+    """Re-plan one provider's week, day by day (module docstring, phase 1)."""
+    started = time.monotonic()
+    current = {p.id: list(p.assignments) for p in piece.packages}
+    result = PieceResult(piece.provider_id, assignments={k: list(v) for k, v in current.items()})
+    occurrences_by_day = {
+        day: sum(len(a.carer_ids) for p in piece.packages for a in p.assignments if a.day == day)
+        for day in DAYS
+    }
+    total = max(1, sum(occurrences_by_day.values()))
+    for day in DAYS:
+        if occurrences_by_day[day] == 0:
+            continue
+        budget = max(0.2, piece.budget_s * occurrences_by_day[day] / total)
+        outcome = _solve_day(piece, day, result.assignments, budget)
+        before, after, new = outcome
+        result.travel_before_min += before
+        if new is None:
+            result.days_kept += 1
+            result.travel_after_min += before
+            continue
+        result.days_improved += 1
+        result.travel_after_min += after
+        for package_id, assignments in new.items():
+            others = [a for a in result.assignments[package_id] if a.day != day]
+            result.assignments[package_id] = others + assignments
+    result.wall_s = time.monotonic() - started
+    return result
+
+
+def _solve_day(
+    piece: Piece, day: str, week: dict[str, list[Assignment]], budget_s: float
+) -> tuple[float, float, dict[str, list[Assignment]] | None]:
+    """(travel before, travel after, new assignments of the day or None to keep it)."""
+    index = {p: i for i, p in enumerate(piece.points)}
+    modes = sorted(piece.minutes)
+    vehicles: list[tuple[Carer, Shift]] = [
+        (carer, shift) for carer in piece.carers for shift in carer.shifts_on(day)
+    ]
+    by_carer: dict[str, list[int]] = defaultdict(list)
+    for k, (carer, _) in enumerate(vehicles):
+        by_carer[carer.id].append(k)
+
+    nodes: list[_Node] = []
+    for package in piece.packages:
+        for a in week[package.id]:
+            if a.day == day:
+                fixed = package.locked or a.locked
+                nodes.extend(_Node(package, a, slot, fixed) for slot in range(len(a.carer_ids)))
+    if not nodes:
+        return 0.0, 0.0, None
+    visits = {(p.id, v.id): v for p in piece.packages for v in p.visits}
+
+    def vehicle_of(carer_id: str, start: int, end: int) -> int | None:
+        for k in by_carer.get(carer_id, []):
+            shift = vehicles[k][1]
+            if shift.start_min <= start and end <= shift.end_min:
+                return k
+        return None
+
+    n, v = len(nodes), len(vehicles)
+    location = np.zeros(n, dtype=np.int64)
+    service = np.zeros(n, dtype=np.int64)
+    earliest = np.zeros(n, dtype=np.int64)
+    latest = np.zeros(n, dtype=np.int64)
+    target = np.full(n, -1, dtype=np.int64)
+    current_vehicle = np.zeros(n, dtype=np.int64)
+    preferred: list[frozenset[int]] = []
+    penalty = np.zeros(n, dtype=np.int64)
+    allowed: list[list[int] | None] = []
+    syncs: list[Sync] = []
+    first_slot: dict[int, int] = {}
+    cap_sets = _carers_elsewhere(piece, week, day)
+
+    for i, node in enumerate(nodes):
+        visit = visits[(node.package.id, node.assignment.visit_id)]
+        a = node.assignment
+        location[i] = index[node.package.location]
+        service[i] = visit.duration_min
+        found = vehicle_of(a.carer_ids[node.slot], a.start_min, a.start_min + visit.duration_min)
+        if found is None:  # today's run does not fit its own shifts: leave the day alone
+            return 0.0, 0.0, None
+        k = found
+        current_vehicle[i] = k
+        if node.fixed:
+            earliest[i] = latest[i] = a.start_min
+            allowed.append([k])
+            preferred.append(frozenset())
+        else:
+            earliest[i], latest[i] = visit.earliest_start_min, visit.latest_start_min
+            target[i] = a.start_min
+            today = set(a.carer_ids)
+            eligible = [
+                kk
+                for kk, (carer, _) in enumerate(vehicles)
+                if _may_serve(carer, node.package, visit.required_skills)
+                and (
+                    piece.carer_cap is None
+                    or carer.id in today
+                    or carer.id in cap_sets[node.package.id]
+                    or len(cap_sets[node.package.id] | today) < piece.carer_cap
+                )
+            ]
+            if k not in eligible:
+                eligible.append(k)
+            allowed.append(eligible)
+            preferred.append(frozenset(kk for c in today for kk in by_carer.get(c, [])))
+            penalty[i] = round(piece.options.carer_change_cost_min * _COST_SCALE)
+        if node.slot == 0:
+            first_slot[id(a)] = i
+        elif not node.fixed:
+            syncs.append(Sync(first_slot[id(a)], i))
+
+    starts = np.array([index[c.base] for c, _ in vehicles], dtype=np.int64)
+    profile = np.array([modes.index(c.travel_mode) for c, _ in vehicles], dtype=np.int64)
+    times, costs = [], []
+    for mode in modes:
+        minutes = piece.minutes[mode]
+        finite = np.where(np.isfinite(minutes), minutes, UNREACHABLE)
+        times.append(np.ceil(finite - 1e-9).astype(np.int64))
+        costs.append(np.rint(finite * _COST_SCALE).astype(np.int64))
+
+    max_work = np.array([c.max_working_min_per_day for c, _ in vehicles], dtype=np.int64)
+    groups = [
+        (ks, vehicles[ks[0]][0].max_working_min_per_day) for ks in by_carer.values() if len(ks) > 1
+    ]
+    routes: list[list[int]] = [[] for _ in range(v)]
+    for i in sorted(range(n), key=lambda i: (nodes[i].assignment.start_min, i)):
+        routes[current_vehicle[i]].append(i)
+
+    problem = RoutingProblem(
+        time=times,
+        cost=costs,
+        visit_location=location,
+        visit_service=service,
+        visit_earliest=earliest,
+        visit_latest=latest,
+        vehicle_start_location=starts,
+        vehicle_end_location=starts,
+        vehicle_earliest=np.array([s.start_min for _, s in vehicles], dtype=np.int64),
+        vehicle_latest=np.array([s.end_min for _, s in vehicles], dtype=np.int64),
+        vehicle_profile=profile,
+        vehicle_max_work=max_work,
+        work_groups=groups,
+        visit_allowed=allowed,
+        visit_preferred=preferred,
+        visit_change_penalty=penalty,
+        visit_target=target,
+        target_cost=max(0, round(piece.options.time_change_cost_per_min * _COST_SCALE)),
+        syncs=syncs,
+        initial_routes=routes,
+    )
+    before = _travel(problem, piece, routes)
+    solution = solve(
+        problem,
+        RoutingParams(time_limit_s=budget_s, solution_limit=piece.options.solution_limit),
+    )
+    if solution is None or not solution.warm_started:
+        return before, before, None
+    after = _travel(problem, piece, solution.routes)
+    old_cost = _cost(problem, routes, {i: int(nodes[i].assignment.start_min) for i in range(n)})
+    new_cost = _cost(problem, solution.routes, solution.starts)
+    if new_cost >= old_cost:
+        return before, before, None
+
+    carer_of = {i: vehicles[k][0].id for k, route in enumerate(solution.routes) for i in route}
+    new: dict[str, list[Assignment]] = defaultdict(list)
+    for i, node in enumerate(nodes):
+        if node.slot != 0:
+            continue
+        a = node.assignment
+        pair = [i] + [j for j in range(i + 1, n) if nodes[j].assignment is a]
+        new[node.package.id].append(
+            Assignment(
+                visit_id=a.visit_id,
+                day=a.day,
+                carer_ids=[carer_of[j] for j in pair],
+                start_min=solution.starts[i],
+                locked=a.locked,
+            )
+        )
+    changed = _over_cap(piece, week, day, new)
+    if changed:
+        return before, before, None
+    return before, after, dict(new)
+
+
+def _may_serve(carer: Carer, package: Package, skills: Sequence[str]) -> bool:
+    prefs = package.preferences
+    return (
+        set(skills) <= set(carer.skills)
+        and (prefs.carer_gender is None or carer.gender == prefs.carer_gender)
+        and carer.id not in prefs.declined_carer_ids
+    )
+
+
+def _carers_elsewhere(
+    piece: Piece, week: dict[str, list[Assignment]], day: str
+) -> dict[str, set[str]]:
+    return {
+        p.id: {c for a in week[p.id] if a.day != day for c in a.carer_ids} for p in piece.packages
+    }
+
+
+def _over_cap(
+    piece: Piece,
+    week: dict[str, list[Assignment]],
+    day: str,
+    new: dict[str, list[Assignment]],
+) -> bool:
+    """True when the day's new runs give some client more distinct carers than allowed."""
+    if piece.carer_cap is None:
+        return False
+    for package_id, assignments in new.items():
+        before = {c for a in week[package_id] for c in a.carer_ids}
+        after = {c for a in week[package_id] if a.day != day for c in a.carer_ids}
+        after |= {c for a in assignments for c in a.carer_ids}
+        if len(after) > max(piece.carer_cap, len(before)):
+            return True
+    return False
+
+
+def _places(problem: RoutingProblem, k: int, route: list[int]) -> list[int]:
+    """Vehicle ``k``'s places in order: its start, the route's visits, its end."""
+    return [
+        int(problem.vehicle_start_location[k]),
+        *(int(problem.visit_location[i]) for i in route),
+        int(problem.vehicle_end_location[k]),
+    ]
+
+
+def _travel(problem: RoutingProblem, piece: Piece, routes: list[list[int]]) -> float:
+    """Travel minutes of ``routes``, in floating point from the piece's own matrices."""
+    modes = sorted(piece.minutes)
+    total = 0.0
+    for k, route in enumerate(routes):
+        if not route:
+            continue
+        minutes = piece.minutes[modes[problem.profile_of(k)]]
+        places = _places(problem, k, route)
+        total += float(sum(minutes[a, b] for a, b in itertools.pairwise(places)))
+    return total
+
+
+def _cost(problem: RoutingProblem, routes: list[list[int]], starts: dict[int, int]) -> int:
+    """The routing objective of a solution, recomputed here (travel, carer and time changes)."""
+    cost = problem.cost if problem.cost is not None else problem.time
+    total = 0
+    for k, route in enumerate(routes):
+        if not route:
+            continue
+        matrix = cost[problem.profile_of(k)]
+        places = _places(problem, k, route)
+        total += int(sum(matrix[a, b] for a, b in itertools.pairwise(places)))
+        for i in route:
+            preferred, penalty = problem.visit_preferred, problem.visit_change_penalty
+            if preferred is not None and penalty is not None and preferred[i]:
+                total += int(penalty[i]) if k not in preferred[i] else 0
+            if problem.visit_target is not None and problem.visit_target[i] >= 0:
+                total += problem.target_cost * abs(starts[i] - int(problem.visit_target[i]))
+    return total
+
+
+def _pieces(
+    snapshot: Snapshot, travel: TravelMatrix, options: ReoptimiseOptions, budget_s: float
+) -> list[Piece]:
+    by_provider: dict[str, list[Package]] = defaultdict(list)
+    for package in snapshot.packages:
+        if package.provider_id is not None and package.assignments:
+            by_provider[package.provider_id].append(package)
+    carers_of: dict[str, list[Carer]] = defaultdict(list)
+    for carer in snapshot.carers:
+        carers_of[carer.provider_id].append(carer)
+    modes = sorted({c.travel_mode for c in snapshot.carers})
+    pieces = []
+    for provider_id, packages in by_provider.items():
+        carers = carers_of[provider_id]
+        points = tuple(dict.fromkeys([c.base for c in carers] + [p.location for p in packages]))
+        rows = travel.indices(points)
+        minutes: dict[str, np.ndarray] = {
+            mode: np.asarray(travel.minutes[mode][np.ix_(rows, rows)], dtype=float)
+            for mode in modes
+        }
+        pieces.append(
+            Piece(
+                provider_id=provider_id,
+                carers=carers,
+                packages=packages,
+                points=points,
+                minutes=minutes,
+                budget_s=0.0,
+                options=options,
+                carer_cap=snapshot.policy.max_distinct_carers_per_client,
+            )
+        )
+    # Share the budget by size; with w workers each worker-second is worth one piece-second.
+    total = max(1, sum(p.occurrences for p in pieces))
+    workers = min(options.workers, max(1, len(pieces)))
+    shared = [_with_budget(p, max(0.5, budget_s * workers * p.occurrences / total)) for p in pieces]
+    return sorted(shared, key=lambda p: -p.occurrences)
+
+
+def _with_budget(piece: Piece, budget_s: float) -> Piece:
+    return Piece(
+        piece.provider_id,
+        piece.carers,
+        piece.packages,
+        piece.points,
+        piece.minutes,
+        budget_s,
+        piece.options,
+        piece.carer_cap,
+    )
+
+
+# --- the whole night ------------------------------------------------------------------------
+
+
+def reoptimise(
+    snapshot: Snapshot,
+    travel: TravelMatrix,
+    options: ReoptimiseOptions | None = None,
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    now: dt.datetime | None = None,
+) -> Plan:
+    """Re-plan ``snapshot``'s runs for the week (see the module docstring).
+
+    Parameters
+    ----------
+    snapshot, travel
+        Today's situation: placed packages with their runs, waiting referrals.
+    options
+        Time limit, move cap, costs of change, seed, workers.
+    executor
+        Where the providers' pieces run (default: serial for one worker, processes otherwise).
+    progress
+        Called with (fraction done, message, figures) as pieces finish.
+    should_stop
+        Polled between pieces; when it returns True the plan is finished from what is done.
+
+    Returns
+    -------
+    Plan
+        Every package's provider and runs, the referrals still waiting, and ``changes``.
+    """
+    options = options or ReoptimiseOptions()
+    started = time.monotonic()
+    deadline = started + options.time_limit_s
+    stop = should_stop or (lambda: False)
+    report = progress or (lambda fraction, message, figures: None)
+    executor = executor or default_executor(options.workers)
+
+    baseline = evaluate(snapshot, _as_plan(snapshot), travel)
+    known = {_violation_key(v) for v in baseline.violations}
+    has_waiting = options.place_waiting and bool(snapshot.referrals)
+    runs_share = 0.6 if has_waiting or options.max_moves else 0.85
+    pieces = _pieces(snapshot, travel, options, options.time_limit_s * runs_share)
+
+    week: dict[str, list[Assignment]] = {}
+    saved = 0.0
+    for done, result in enumerate(executor.map_unordered(solve_piece, pieces, stop), start=1):
+        week.update(result.assignments)
+        saved += result.travel_before_min - result.travel_after_min
+        report(
+            0.85 * done / max(1, len(pieces)),
+            f"re-planned runs of {done} of {len(pieces)} providers",
+            {"travel_saved_min_per_week": round(saved, 1)},
+        )
+    improved = _with_runs(snapshot, week)
+
+    # The evaluator, not the solver, has the last word on every re-planned provider.
+    check = evaluate(improved, _as_plan(improved), travel)
+    broken = {_provider_of(improved, v) for v in check.violations if _violation_key(v) not in known}
+    broken.discard(None)
+    if broken:
+        keep = {p.id: p.assignments for p in snapshot.packages if p.provider_id in broken}
+        improved = _with_runs(improved, keep)
+
+    moves: list[ProviderMove] = []
+    if options.max_moves and not stop():
+        report(0.87, "looking for clients another provider could serve with less travel", {})
+        improved, moves = _provider_moves(improved, travel, options, deadline)
+
+    plan: Plan
+    if has_waiting and not stop():
+        report(0.9, "placing waiting referrals into the re-planned runs", {})
+        remaining = max(1.0, deadline - time.monotonic())
+        plan = place_batch(improved, travel, time_limit_s=remaining, seed=options.seed, now=now)
+    else:
+        plan = _as_plan(improved)
+
+    changes = _changes(snapshot, improved, plan, moves, travel)
+    after = evaluate(snapshot, plan, travel)
+    status = "stopped early: best plan so far" if stop() else "ok"
+    solver = SolverInfo(
+        name="nightly-reoptimise",
+        seed=options.seed,
+        time_limit_s=options.time_limit_s,
+        status=status,
+        wall_time_s=round(time.monotonic() - started, 3),
+        objective=round(after.kpis.travel_min_per_week, 1),
+    )
+    report(1.0, "done", {"travel_saved_min_per_week": changes.travel_min_per_week_saved})
+    return plan.model_copy(update={"solver": solver, "kpis": after.kpis, "changes": changes})
+
+
+def _violation_key(v: Violation) -> tuple[str, str | None, str | None, str | None]:
+    return (v.rule, v.carer_id, v.day, v.package_id)
+
+
+def _provider_of(snapshot: Snapshot, v: Violation) -> str | None:
+    if v.carer_id is not None:
+        return next((c.provider_id for c in snapshot.carers if c.id == v.carer_id), None)
+    if v.package_id is not None:
+        return next((p.provider_id for p in snapshot.packages if p.id == v.package_id), None)
+    return None
+
+
+def _with_runs(snapshot: Snapshot, runs: dict[str, list[Assignment]]) -> Snapshot:
+    packages = [
+        p.model_copy(update={"assignments": runs[p.id]}) if p.id in runs else p
+        for p in snapshot.packages
+    ]
+    return snapshot.model_copy(update={"packages": packages})
+
+
+def _as_plan(snapshot: Snapshot) -> Plan:
+    """Today's runs (or ``snapshot``'s) as a plan, referrals waiting."""
+    return build_plan(snapshot, {}, [], SolverInfo(name="today"))
+
+
+# --- phase 2: provider moves ----------------------------------------------------------------
+
+
+def _removal_saving(view: RunsView, package: Package) -> float:
+    """Travel minutes a week the package's visits cost its carers' runs (what leaving saves)."""
+    saving = 0.0
+    for carer_id in sorted({c for a in package.assignments for c in a.carer_ids}):
+        carer = view.carer_index[carer_id]
+        for day in sorted({a.day for a in package.assignments if carer_id in a.carer_ids}):
+            for run in view.day(carer, day).runs:
+                if any(s.package_id == package.id for s in run):
+                    rest = [s for s in run if s.package_id != package.id]
+                    saving += _run_travel(view, carer, run) - _run_travel(view, carer, rest)
+    return saving
+
+
+def _run_travel(view: RunsView, carer: int, run: Sequence[Stop]) -> float:
+    if not run:
+        return 0.0
+    base = int(view.base_point[carer])
+    legs = [base, *(s.point for s in run), base]
+    return sum(view.minutes(carer, a, b) for a, b in itertools.pairwise(legs))
+
+
+def _provider_moves(
+    snapshot: Snapshot, travel: TravelMatrix, options: ReoptimiseOptions, deadline: float
+) -> tuple[Snapshot, list[ProviderMove]]:
+    view = RunsView(snapshot, travel)
+    movable = [
+        p
+        for p in snapshot.packages
+        if not p.locked and not any(a.locked for a in p.assignments) and p.provider_id
+    ]
+    ranked = sorted(
+        movable,
+        key=lambda p: -_removal_saving(view, p) / max(1.0, p.weekly_contact_min / 60),
+    )
+    moves: list[ProviderMove] = []
+    names = {p.id: p.name for p in snapshot.providers}
+    for package in ranked[: 4 * options.max_moves]:
+        if len(moves) >= options.max_moves or time.monotonic() > deadline:
+            break
+        saving = _removal_saving(view, package)
+        if saving <= options.provider_move_cost_min:
+            continue
+        as_referral = package.model_copy(update={"provider_id": None, "assignments": []})
+        without = snapshot.model_copy(
+            update={
+                "packages": [p for p in snapshot.packages if p.id != package.id],
+                "referrals": [*snapshot.referrals, as_referral],
+            }
+        )
+        trial = RunsView(without, travel)
+        best = next(
+            (
+                d
+                for d, _ in ranked_drafts(trial, as_referral)
+                if d.feasible and d.provider.id != package.provider_id
+            ),
+            None,
+        )
+        if best is None:
+            continue
+        gain = saving - best.added_travel_min
+        if gain <= options.provider_move_cost_min:
+            continue
+        placed = draft_placement(package.id, best)
+        moved = package.model_copy(
+            update={"provider_id": best.provider.id, "assignments": placed.assignments}
+        )
+        snapshot = without.model_copy(
+            update={
+                "packages": [*without.packages, moved],
+                "referrals": snapshot.referrals,
+            }
+        )
+        view = RunsView(snapshot, travel)
+        assert package.provider_id is not None
+        moves.append(
+            ProviderMove(
+                package_id=package.id,
+                from_provider_id=package.provider_id,
+                to_provider_id=best.provider.id,
+                travel_saved_min_per_week=round(gain, 1),
+                reason=f"{names.get(best.provider.id, best.provider.id)}'s carers already pass "
+                f"nearby: their runs absorb the visits with {best.added_travel_min:.0f} more "
+                f"minutes of travel a week, where {names.get(package.provider_id, '')} spends "
+                f"{saving:.0f} minutes reaching this client.",
+            )
+        )
+    return snapshot, moves
+
+
+# --- the diff -------------------------------------------------------------------------------
+
+
+def _runs_by_carer_day(
+    placements: Iterator[tuple[Package, list[Assignment]]],
+) -> dict[tuple[str, str], list[tuple[int, tuple[float, float]]]]:
+    runs: dict[tuple[str, str], list[tuple[int, tuple[float, float]]]] = defaultdict(list)
+    for package, assignments in placements:
+        for a in assignments:
+            for c in a.carer_ids:
+                runs[(c, a.day)].append((a.start_min, package.location))
+    for stops in runs.values():
+        stops.sort()
+    return runs
+
+
+def _changes(
+    before: Snapshot,
+    improved: Snapshot,
+    plan: Plan,
+    moves: list[ProviderMove],
+    travel: TravelMatrix,
+) -> PlanChanges:
+    packages = {p.id: p for p in before.packages}
+    carers = {c.id: c for c in before.carers}
+    old_runs = _runs_by_carer_day((p, p.assignments) for p in before.packages)
+    new_runs = _runs_by_carer_day(
+        (packages[p.id], p.assignments) for p in improved.packages if p.id in packages
+    )
+
+    def run_travel(carer_id: str, day: str, stops: list[tuple[int, tuple[float, float]]]) -> float:
+        carer = carers[carer_id]
+        minutes = travel.minutes[carer.travel_mode]
+        total = 0.0
+        for shift in carer.shifts_on(day):
+            inside = [pt for start, pt in stops if shift.start_min <= start < shift.end_min]
+            if not inside:
+                continue
+            legs = [carer.base, *inside, carer.base]
+            total += float(
+                sum(minutes[travel.index(a), travel.index(b)] for a, b in itertools.pairwise(legs))
+            )
+        return total
+
+    runs_changed = []
+    total_before = total_after = 0.0
+    for key in sorted(old_runs.keys() | new_runs.keys()):
+        carer_id, day = key
+        old, new = old_runs.get(key, []), new_runs.get(key, [])
+        t_old = run_travel(carer_id, day, old) if old else 0.0
+        t_new = run_travel(carer_id, day, new) if new else 0.0
+        total_before += t_old
+        total_after += t_new
+        if old != new:
+            runs_changed.append(
+                RunChange(
+                    carer_id=carer_id,
+                    day=day,
+                    visits_before=len(old),
+                    visits_after=len(new),
+                    travel_min_before=round(t_old, 1),
+                    travel_min_after=round(t_new, 1),
+                )
+            )
+    new_carer = new_time = 0
+    clients = set()
+    for p in improved.packages:
+        old_p = packages.get(p.id)
+        if old_p is None:
+            continue
+        was = {a.key: a for a in old_p.assignments}
+        for a in p.assignments:
+            o = was.get(a.key)
+            if o is None:
+                continue
+            if sorted(o.carer_ids) != sorted(a.carer_ids):
+                new_carer += 1
+                clients.add(p.id)
+            elif o.start_min != a.start_min:
+                new_time += 1
+    waiting = {r.id: r for r in before.referrals}
+    newly = sorted(pl.package_id for pl in plan.placements if pl.package_id in waiting)
+    return PlanChanges(
+        travel_min_per_week_before=round(total_before, 1),
+        travel_min_per_week_after=round(total_after, 1),
+        travel_min_per_week_saved=round(total_before - total_after, 1),
+        provider_moves=moves,
+        visits_with_new_carer=new_carer,
+        visits_with_new_time=new_time,
+        clients_with_new_carer=len(clients),
+        runs_changed=runs_changed,
+        newly_placed_package_ids=newly,
+        waiting_hours_newly_placed_per_week=round(sum(waiting[i].weekly_hours for i in newly), 2),
+    )

@@ -1,0 +1,254 @@
+"""Solve a :class:`~allocator.routing.problem.RoutingProblem` with OR-Tools' routing library.
+
+Nodes are the visits, then each vehicle's start, then each vehicle's end. Travel is a
+node-indexed transit matrix per travel profile (registered once, evaluated in C++). The time
+dimension carries waiting as slack; a second, slack-free dimension counts travel plus service
+for working-time caps. Continuity is a per-vehicle arc cost: arriving at a visit with a vehicle
+outside its preferred set adds the visit's change penalty, so vehicles with the same
+preferences share one cost matrix. Synchronised visits are constraints on the time and vehicle
+variables, which the local search respects through its constraint checks.
+
+Search: a warm start from ``initial_routes`` when it is feasible (otherwise parallel cheapest
+insertion), then guided local search until the time or solution limit. With a
+``solution_limit`` and no time pressure, runs are deterministic.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from allocator.routing.problem import IntArray, RoutingProblem
+
+_FIRST = routing_enums_pb2.FirstSolutionStrategy
+FIRST_SOLUTIONS = {
+    "parallel_cheapest_insertion": _FIRST.PARALLEL_CHEAPEST_INSERTION,
+    "path_cheapest_arc": _FIRST.PATH_CHEAPEST_ARC,
+    "savings": _FIRST.SAVINGS,
+    "christofides": _FIRST.CHRISTOFIDES,
+    "local_cheapest_insertion": _FIRST.LOCAL_CHEAPEST_INSERTION,
+}
+METAHEURISTICS = {
+    "guided_local_search": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
+    "simulated_annealing": routing_enums_pb2.LocalSearchMetaheuristic.SIMULATED_ANNEALING,
+    "tabu_search": routing_enums_pb2.LocalSearchMetaheuristic.TABU_SEARCH,
+    "greedy_descent": routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,
+}
+
+
+@dataclass(frozen=True)
+class RoutingParams:
+    """How long to search. ``solution_limit`` (solutions found) makes runs repeatable."""
+
+    time_limit_s: float = 10.0
+    solution_limit: int | None = None
+    first_solution: str = "parallel_cheapest_insertion"
+    metaheuristic: str = "guided_local_search"
+    on_solution: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class RoutingSolution:
+    """Each vehicle's visits in order with their start times; ``None`` when nothing was found."""
+
+    routes: list[list[int]]
+    starts: dict[int, int]
+    vehicle_departure: list[int]
+    objective: int
+    status: str
+    wall_time_s: float
+    warm_started: bool
+
+
+def _node_matrix(place: IntArray, matrix: IntArray) -> IntArray:
+    return np.asarray(matrix[np.ix_(place, place)], dtype=np.int64)
+
+
+def solve(problem: RoutingProblem, params: RoutingParams | None = None) -> RoutingSolution | None:
+    """Best solution found within the limits, or ``None`` when none was found."""
+    params = params or RoutingParams()
+    problem.check()
+    started = time.monotonic()
+    n, v = problem.n_visits, problem.n_vehicles
+    starts = list(range(n, n + v))
+    ends = list(range(n + v, n + 2 * v))
+    place = np.concatenate(
+        [problem.visit_location, problem.vehicle_start_location, problem.vehicle_end_location]
+    ).astype(np.int64)
+    service = np.concatenate([problem.visit_service, np.zeros(2 * v, dtype=np.int64)])
+
+    manager = pywrapcp.RoutingIndexManager(n + 2 * v, v, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    # Transit (travel + service at the node left) per profile; arc costs per cost signature.
+    profiles = sorted({problem.profile_of(k) for k in range(v)})
+    transit: dict[int, int] = {}
+    base_cost: dict[int, IntArray] = {}
+    for profile in profiles:
+        travel = _node_matrix(place, problem.time[profile])
+        transit[profile] = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
+        costs = problem.cost if problem.cost is not None else problem.time
+        base_cost[profile] = _node_matrix(place, costs[profile])
+
+    penalised = _penalty_columns(problem)
+    signatures: dict[tuple[int, frozenset[int]], list[int]] = defaultdict(list)
+    for k in range(v):
+        outside = frozenset(i for i in penalised if k not in problem.visit_preferred[i])  # type: ignore[index]
+        signatures[(problem.profile_of(k), outside)].append(k)
+    for (profile, outside), vehicles in signatures.items():
+        matrix = base_cost[profile].copy()
+        if outside:
+            cols = np.fromiter(sorted(outside), dtype=np.int64)
+            assert problem.visit_change_penalty is not None
+            matrix[:, cols] += problem.visit_change_penalty[cols]
+        callback = routing.RegisterTransitMatrix(matrix.tolist())
+        for k in vehicles:
+            routing.SetArcCostEvaluatorOfVehicle(callback, k)
+    if problem.vehicle_fixed_cost:
+        routing.SetFixedCostOfAllVehicles(int(problem.vehicle_fixed_cost))
+
+    horizon = int(max(problem.vehicle_latest.max(initial=0), problem.visit_latest.max(initial=0)))
+    horizon += int(problem.visit_service.max(initial=0)) + 1
+    vehicle_transits = [transit[problem.profile_of(k)] for k in range(v)]
+    routing.AddDimensionWithVehicleTransits(vehicle_transits, horizon, horizon, False, "time")
+    clock = routing.GetDimensionOrDie("time")
+    for i in range(n):
+        index = manager.NodeToIndex(i)
+        clock.CumulVar(index).SetRange(int(problem.visit_earliest[i]), int(problem.visit_latest[i]))
+        if problem.visit_due is not None and problem.tardiness_cost:
+            clock.SetCumulVarSoftUpperBound(
+                index, int(problem.visit_due[i]), int(problem.tardiness_cost)
+            )
+        if (
+            problem.visit_target is not None
+            and problem.target_cost
+            and problem.visit_target[i] >= 0
+        ):
+            target = int(problem.visit_target[i])
+            clock.SetCumulVarSoftUpperBound(index, target, int(problem.target_cost))
+            clock.SetCumulVarSoftLowerBound(index, target, int(problem.target_cost))
+    for k in range(v):
+        window = (int(problem.vehicle_earliest[k]), int(problem.vehicle_latest[k]))
+        clock.CumulVar(routing.Start(k)).SetRange(*window)
+        clock.CumulVar(routing.End(k)).SetRange(*window)
+        routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(k)))
+        routing.AddVariableMaximizedByFinalizer(clock.CumulVar(routing.Start(k)))
+
+    if problem.vehicle_max_work is not None or problem.work_groups:
+        caps = (
+            problem.vehicle_max_work
+            if problem.vehicle_max_work is not None
+            else np.full(v, horizon, dtype=np.int64)
+        )
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            vehicle_transits, 0, [int(c) for c in caps], True, "work"
+        )
+        work = routing.GetDimensionOrDie("work")
+        for group, cap in problem.work_groups:
+            solver.Add(solver.Sum([work.CumulVar(routing.End(k)) for k in group]) <= int(cap))
+
+    if problem.visit_demand is not None and problem.vehicle_capacity is not None:
+        demand = np.concatenate([problem.visit_demand, np.zeros(2 * v, dtype=np.int64)]).tolist()
+        load = routing.RegisterUnaryTransitVector([int(d) for d in demand])
+        routing.AddDimensionWithVehicleCapacity(
+            load, 0, [int(c) for c in problem.vehicle_capacity], True, "load"
+        )
+
+    if problem.visit_allowed is not None:
+        # (SetAllowedVehiclesForIndex's Python binding rejects every list in OR-Tools 9.15;
+        # restricting the vehicle variable's domain is equivalent and the filters see it.)
+        for i, allowed in enumerate(problem.visit_allowed):
+            if allowed is not None:
+                domain = sorted({-1, *(int(k) for k in allowed)})
+                routing.VehicleVar(manager.NodeToIndex(i)).SetValues(domain)
+    if problem.visit_drop_penalty is not None:
+        for i, penalty in enumerate(problem.visit_drop_penalty):
+            if penalty >= 0:
+                routing.AddDisjunction([manager.NodeToIndex(i)], int(penalty))
+
+    for sync in problem.syncs:
+        a, b = manager.NodeToIndex(sync.first), manager.NodeToIndex(sync.second)
+        delay = clock.CumulVar(b) - clock.CumulVar(a)
+        solver.Add(routing.ActiveVar(a) == routing.ActiveVar(b))
+        solver.Add(delay >= sync.min_delay)
+        solver.Add(delay <= sync.max_delay)
+        if sync.different_vehicles:
+            differ = solver.IsDifferentVar(routing.VehicleVar(a), routing.VehicleVar(b))
+            solver.Add(differ >= routing.ActiveVar(a))
+        # Both ends of a pair are kept on the time variables the local search checks.
+        routing.AddToAssignment(clock.CumulVar(a))
+        routing.AddToAssignment(clock.CumulVar(b))
+
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = FIRST_SOLUTIONS[params.first_solution]
+    search.local_search_metaheuristic = METAHEURISTICS[params.metaheuristic]
+    search.time_limit.FromMilliseconds(max(1, int(params.time_limit_s * 1000)))
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
+    if params.on_solution is not None:
+        report = params.on_solution
+        routing.AddAtSolutionCallback(lambda: report(int(routing.CostVar().Max())))
+
+    warm = None
+    if problem.initial_routes is not None:
+        routing.CloseModelWithParameters(search)
+        warm = routing.ReadAssignmentFromRoutes([list(r) for r in problem.initial_routes], True)
+    if warm is not None:
+        assignment = routing.SolveFromAssignmentWithParameters(warm, search)
+    else:
+        assignment = routing.SolveWithParameters(search)
+    status = _STATUS.get(routing.status(), str(routing.status()))
+    if assignment is None:
+        return None
+
+    routes: list[list[int]] = []
+    start_times: dict[int, int] = {}
+    departures: list[int] = []
+    for k in range(v):
+        index = routing.Start(k)
+        departures.append(int(assignment.Value(clock.CumulVar(index))))
+        route = []
+        index = assignment.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            node = manager.IndexToNode(index)
+            route.append(node)
+            start_times[node] = int(assignment.Value(clock.CumulVar(index)))
+            index = assignment.Value(routing.NextVar(index))
+        routes.append(route)
+    return RoutingSolution(
+        routes=routes,
+        starts=start_times,
+        vehicle_departure=departures,
+        objective=int(assignment.ObjectiveValue()),
+        status=status,
+        wall_time_s=time.monotonic() - started,
+        warm_started=warm is not None,
+    )
+
+
+def _penalty_columns(problem: RoutingProblem) -> list[int]:
+    if problem.visit_preferred is None or problem.visit_change_penalty is None:
+        return []
+    return [
+        i
+        for i in range(problem.n_visits)
+        if problem.visit_change_penalty[i] > 0 and problem.visit_preferred[i]
+    ]
+
+
+_STATUS = {
+    0: "not_solved",
+    1: "success",
+    2: "partial_success_local_optimum_not_reached",
+    3: "fail",
+    4: "fail_timeout",
+    5: "invalid",
+    6: "infeasible",
+    7: "optimal",
+}

@@ -1,0 +1,202 @@
+"""The nightly re-optimisation on tiny instances whose right answer is obvious.
+
+Line world (tests/builders.py): driving is 1 minute per km. Every plan is checked by the
+independent evaluator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from allocator.evaluate import evaluate
+from allocator.model import Plan, Snapshot
+from allocator.reoptimise import ReoptimiseOptions, reoptimise
+from tests.builders import carer, make_snapshot, package, provider, snapshot_travel, visit
+
+QUICK = ReoptimiseOptions(time_limit_s=5, solution_limit=200, place_waiting=False)
+
+
+def _assign(carers: list[str], start: int = 540, day: str = "mon", **extra: Any) -> dict[str, Any]:
+    return {"visit_id": "v1", "day": day, "carer_ids": carers, "start_min": start, **extra}
+
+
+def _crossed(**extra: Any) -> Snapshot:
+    """Ann lives at km 0 and Bob at km 100, but each visits the client at the other's door."""
+    return make_snapshot(
+        carers=[carer("ann", at_km=0), carer("bob", at_km=100)],
+        packages=[
+            package("far", 100, provider_id="prov-a", assignments=[_assign(["ann"], **extra)]),
+            package("near", 0, provider_id="prov-a", assignments=[_assign(["bob"])]),
+        ],
+    )
+
+
+def _run(snapshot: Snapshot, options: ReoptimiseOptions = QUICK) -> Plan:
+    travel = snapshot_travel(snapshot)
+    plan = reoptimise(snapshot, travel, options)
+    result = evaluate(snapshot, plan, travel)
+    assert result.is_feasible, result.summary()
+    return plan
+
+
+def _carers(plan: Plan, package_id: str) -> list[str]:
+    placement = plan.placement(package_id)
+    assert placement is not None
+    return [c for a in placement.assignments for c in a.carer_ids]
+
+
+def test_swapping_two_clients_between_two_carers_saves_their_travel() -> None:
+    plan = _run(_crossed())
+    assert _carers(plan, "far") == ["bob"]
+    assert _carers(plan, "near") == ["ann"]
+    assert plan.changes is not None
+    assert plan.changes.travel_min_per_week_before == pytest.approx(400)
+    assert plan.changes.travel_min_per_week_after == pytest.approx(0)
+    assert plan.changes.visits_with_new_carer == 2
+    assert plan.changes.clients_with_new_carer == 2
+    assert plan.kpis is not None and plan.kpis.travel_min_per_week == pytest.approx(0)
+
+
+def test_a_locked_visit_stays_with_its_carer_and_time() -> None:
+    plan = _run(_crossed(locked=True))
+    placement = plan.placement("far")
+    assert placement is not None
+    assert [(a.carer_ids, a.start_min, a.locked) for a in placement.assignments] == [
+        (["ann"], 540, True)
+    ]
+
+
+def test_a_locked_package_keeps_its_runs() -> None:
+    snapshot = _crossed()
+    locked = [
+        p.model_copy(update={"locked": True}) if p.id == "far" else p for p in snapshot.packages
+    ]
+    plan = _run(snapshot.model_copy(update={"packages": locked}))
+    assert _carers(plan, "far") == ["ann"]
+
+
+def test_a_double_handed_call_moves_to_two_carers_arriving_together() -> None:
+    """Two carers near the client and two far away; the double-up goes to the near pair."""
+    snapshot = make_snapshot(
+        carers=[
+            carer("far-1", at_km=80),
+            carer("far-2", at_km=80),
+            carer("near-1", at_km=10, start_min=420, end_min=720),
+            carer("near-2", at_km=12, start_min=480, end_min=720),
+        ],
+        packages=[
+            package(
+                "hoist",
+                10,
+                [visit(earliest=480, latest=600, duration=45, carers_required=2)],
+                provider_id="prov-a",
+                assignments=[_assign(["far-1", "far-2"], start=540)],
+            )
+        ],
+    )
+    plan = _run(snapshot)
+    placement = plan.placement("hoist")
+    assert placement is not None
+    [a] = placement.assignments
+    assert sorted(a.carer_ids) == ["near-1", "near-2"]
+    assert 482 <= a.start_min <= 600  # near-2 starts at 08:00 and is 2 km away
+
+
+def test_move_cap_zero_keeps_every_client_with_their_provider() -> None:
+    """Provider A reaches the client 100 km away; provider B's carer lives next door."""
+    snapshot = make_snapshot(
+        providers=[provider("prov-a"), provider("prov-b")],
+        carers=[carer("ann", "prov-a", at_km=0), carer("bea", "prov-b", at_km=100)],
+        packages=[
+            package("far", 100, provider_id="prov-a", assignments=[_assign(["ann"])]),
+        ],
+    )
+    kept = _run(snapshot, ReoptimiseOptions(time_limit_s=5, max_moves=0, place_waiting=False))
+    assert kept.placement("far").provider_id == "prov-a"  # type: ignore[union-attr]
+    assert kept.changes is not None and kept.changes.provider_moves == []
+
+    moved = _run(snapshot, ReoptimiseOptions(time_limit_s=5, max_moves=1, place_waiting=False))
+    assert moved.placement("far").provider_id == "prov-b"  # type: ignore[union-attr]
+    assert moved.changes is not None
+    [move] = moved.changes.provider_moves
+    assert (move.from_provider_id, move.to_provider_id) == ("prov-a", "prov-b")
+    assert move.travel_saved_min_per_week == pytest.approx(200)
+    assert moved.changes.travel_min_per_week_saved == pytest.approx(200)
+
+
+def test_stopping_at_once_still_returns_todays_valid_plan() -> None:
+    snapshot = _crossed()
+    travel = snapshot_travel(snapshot)
+    plan = reoptimise(snapshot, travel, QUICK, should_stop=lambda: True)
+    assert evaluate(snapshot, plan, travel).is_feasible
+    assert _carers(plan, "far") == ["ann"]
+    assert plan.solver.status.startswith("stopped early")
+
+
+def test_a_tiny_time_limit_returns_a_valid_plan_no_worse_than_today() -> None:
+    snapshot = _crossed()
+    plan = _run(snapshot, ReoptimiseOptions(time_limit_s=0.01, place_waiting=False))
+    assert plan.changes is not None
+    assert plan.changes.travel_min_per_week_after <= plan.changes.travel_min_per_week_before
+
+
+def test_the_same_input_and_limits_give_the_same_plan() -> None:
+    first, second = _run(_crossed()), _run(_crossed())
+    assert [p.model_dump() for p in first.placements] == [p.model_dump() for p in second.placements]
+
+
+def test_continuity_cap_stops_a_client_gaining_a_second_carer() -> None:
+    """Cal would save travel on Tuesday, but the council allows one carer per client."""
+    snapshot = make_snapshot(
+        carers=[carer("ann", at_km=0), carer("cal", at_km=50)],
+        packages=[
+            package(
+                "mid",
+                50,
+                [visit(days=("mon", "tue"))],
+                provider_id="prov-a",
+                assignments=[_assign(["ann"], day="mon"), _assign(["ann"], day="tue")],
+            )
+        ],
+    )
+    free = _run(snapshot)
+    assert set(_carers(free, "mid")) == {"cal"}
+    capped = snapshot.model_copy(
+        update={"policy": snapshot.policy.model_copy(update={"max_distinct_carers_per_client": 1})}
+    )
+    plan = _run(capped)
+    assert len(set(_carers(plan, "mid"))) == 1
+
+
+def test_waiting_referrals_are_placed_into_the_re_planned_runs() -> None:
+    """Ann's day is full of driving until the swap frees it for the waiting client."""
+    snapshot = make_snapshot(
+        carers=[
+            carer("ann", at_km=0, start_min=480, end_min=720),
+            carer("bob", at_km=100, start_min=480, end_min=720),
+        ],
+        packages=[
+            package(
+                "far",
+                100,
+                [visit(earliest=480, latest=600)],
+                provider_id="prov-a",
+                assignments=[_assign(["ann"], start=540)],
+            ),
+            package(
+                "near",
+                0,
+                [visit(earliest=480, latest=600)],
+                provider_id="prov-a",
+                assignments=[_assign(["bob"], start=540)],
+            ),
+        ],
+        referrals=[package("new", 1, [visit(earliest=600, latest=660, duration=60)])],
+    )
+    plan = _run(snapshot, ReoptimiseOptions(time_limit_s=5, solution_limit=200))
+    assert plan.placement("new") is not None
+    assert plan.changes is not None
+    assert plan.changes.newly_placed_package_ids == ["new"]
+    assert plan.changes.waiting_hours_newly_placed_per_week == pytest.approx(1.0)
