@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "evaluate",
     "offers",
     "allocate",
+    "reoptimise",
     "serve",
     "keys",
     "route",

@@ -124,14 +124,14 @@ def placement_comparison(
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """Generate, measure, write."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--new", type=int, default=40)
     parser.add_argument("--time-limit", type=float, default=3.0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     start = time.perf_counter()
     snapshot = generate_argyll(
@@ -153,6 +153,7 @@ def main() -> None:
     latency = offers_latency(snapshot, travel)
     rows = placement_comparison(snapshot, travel, new, args.time_limit, args.seed)
     _write(scale, latency, rows, args)
+    return 0
 
 
 def _write(
@@ -221,4 +222,4 @@ def _write(
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.paths import DATA, RESULTS
 from geodata.argyll import argyll_network
 from geodata.gazetteer import argyll_gazetteer
 from geodata.lots import argyll_lot_index
 from geodata.network import TravelNetwork
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 TOLERANCE = 0.25
 
 _ESTIMATE = (
@@ -248,14 +247,14 @@ def _write(journeys: list[Journey], timing: dict[str, float], build_s: float) ->
     (RESULTS / "geodata_travel.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """Run both measurements and write the results."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--points", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not (args.data / "argyll_bute" / "reference_travel_times.csv").is_file():
         parser.error(f"no argyll_bute/reference_travel_times.csv under {args.data}; pass --data")
     start = time.perf_counter()
@@ -266,6 +265,8 @@ def main() -> None:
     _write(journeys, timing, build_s)
     print((RESULTS / "geodata_travel.md").read_text(encoding="utf-8"))
 
+    return 0
+
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -196,9 +196,13 @@ def solve(problem: RoutingProblem, params: RoutingParams | None = None) -> Routi
         routing.AddAtSolutionCallback(lambda: report(int(routing.CostVar().Max())))
 
     warm = None
-    if problem.initial_routes is not None:
+    initial = problem.initial_routes
+    if initial is None and problem.syncs:
+        # Insertion heuristics do not see synchronisation, so start from a schedule built here.
+        initial = construct_routes(problem)
+    if initial is not None:
         routing.CloseModelWithParameters(search)
-        warm = routing.ReadAssignmentFromRoutes([list(r) for r in problem.initial_routes], True)
+        warm = routing.ReadAssignmentFromRoutes([list(r) for r in initial], True)
     if warm is not None:
         assignment = routing.SolveFromAssignmentWithParameters(warm, search)
     else:
@@ -230,6 +234,115 @@ def solve(problem: RoutingProblem, params: RoutingParams | None = None) -> Routi
         wall_time_s=time.monotonic() - started,
         warm_started=warm is not None,
     )
+
+
+def construct_routes(problem: RoutingProblem) -> list[list[int]] | None:
+    """A feasible start for problems with synchronised visits, or ``None``.
+
+    Visits in order of earliest start are appended to the vehicle (or, for a synchronised
+    pair, the pair of vehicles) where they would add least travel plus lateness, keeping each
+    pair's delay within its bounds. Working-time caps are not considered (the solver checks
+    the result and starts from scratch when it does not fit).
+    """
+    n, v = problem.n_visits, problem.n_vehicles
+    clock = [int(t) for t in problem.vehicle_earliest]
+    here = [int(p) for p in problem.vehicle_start_location]
+    routes: list[list[int]] = [[] for _ in range(v)]
+    partner = {s.first: s for s in problem.syncs}
+    seconds = {s.second for s in problem.syncs}
+    due = problem.visit_due if problem.visit_due is not None else problem.visit_latest
+    allowed = [
+        list(range(v))
+        if problem.visit_allowed is None or problem.visit_allowed[i] is None
+        else list(problem.visit_allowed[i])  # type: ignore[arg-type]
+        for i in range(n)
+    ]
+
+    def arrive(k: int, i: int, ready: int, at: int) -> tuple[int, int]:
+        leg = int(problem.time[problem.profile_of(k)][at, problem.visit_location[i]])
+        return max(ready + leg, int(problem.visit_earliest[i])), leg
+
+    def fits(k: int, i: int, start: int) -> bool:
+        back = int(
+            problem.time[problem.profile_of(k)][
+                problem.visit_location[i], problem.vehicle_end_location[k]
+            ]
+        )
+        return (
+            start <= problem.visit_latest[i]
+            and start + problem.visit_service[i] + back <= problem.vehicle_latest[k]
+        )
+
+    def late(i: int, start: int) -> int:
+        return max(0, start - int(due[i])) * max(1, problem.tardiness_cost)
+
+    order = sorted(
+        (i for i in range(n) if i not in seconds),
+        key=lambda i: (problem.visit_earliest[i], due[i], i),
+    )
+    for i in order:
+        sync = partner.get(i)
+        if sync is None:
+            options = []
+            for k in allowed[i]:
+                start, leg = arrive(k, i, clock[k], here[k])
+                if fits(k, i, start):
+                    options.append((leg + late(i, start), start, k))
+            if not options:
+                return None
+            _, start, k = min(options)
+            routes[k].append(i)
+            clock[k], here[k] = (
+                start + int(problem.visit_service[i]),
+                int(problem.visit_location[i]),
+            )
+            continue
+        j = sync.second
+        pairs = []
+        for ka in allowed[i]:
+            for kb in allowed[j]:
+                if ka == kb and sync.different_vehicles:
+                    continue
+                arr_a, leg_a = arrive(ka, i, clock[ka], here[ka])
+                if ka == kb:
+                    start_a = arr_a
+                    arr_b, leg_b = arrive(
+                        kb,
+                        j,
+                        start_a + int(problem.visit_service[i]),
+                        int(problem.visit_location[i]),
+                    )
+                    start_b = max(arr_b, start_a + sync.min_delay)
+                else:
+                    arr_b, leg_b = arrive(kb, j, clock[kb], here[kb])
+                    start_a = max(arr_a, arr_b - sync.max_delay)
+                    start_b = max(arr_b, start_a + sync.min_delay)
+                    start_a = max(start_a, start_b - sync.max_delay)
+                if not sync.min_delay <= start_b - start_a <= sync.max_delay:
+                    continue
+                if not (fits(ka, i, start_a) and fits(kb, j, start_b)):
+                    continue
+                pairs.append(
+                    (leg_a + leg_b + late(i, start_a) + late(j, start_b), start_a, start_b, ka, kb)
+                )
+        if not pairs:
+            return None
+        _, start_a, start_b, ka, kb = min(pairs)
+        routes[ka].append(i)
+        routes[kb].append(j)
+        if ka == kb:
+            clock[ka] = start_b + int(problem.visit_service[j])
+            here[ka] = int(problem.visit_location[j])
+        else:
+            clock[ka], here[ka] = (
+                start_a + int(problem.visit_service[i]),
+                int(problem.visit_location[i]),
+            )
+            clock[kb], here[kb] = (
+                start_b + int(problem.visit_service[j]),
+                int(problem.visit_location[j]),
+            )
+    return routes
 
 
 def _penalty_columns(problem: RoutingProblem) -> list[int]:

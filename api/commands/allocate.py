@@ -9,27 +9,9 @@ from allocator.batch import place_batch
 from allocator.evaluate import evaluate
 from allocator.greedy import SequentialPolicy, place_sequentially
 from allocator.io import read_snapshot, write_model
+from api.commands.args import positive_seconds, whole_number
 from api.errors import UserError
 from api.prepare import prepare
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number of seconds"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not value > 0:
-        msg = "must be more than 0 seconds"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
-def _seed(text: str) -> int:
-    if not text.isdigit():
-        msg = f"{text!r} is not a whole number of 0 or more"
-        raise argparse.ArgumentTypeError(msg)
-    return int(text)
 
 
 def register(subparsers: Any) -> None:
@@ -47,14 +29,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", required=True, metavar="PLAN.json", help="where to write the plan")
     parser.add_argument(
         "--time-limit",
-        type=_positive,
+        type=positive_seconds,
         default=10.0,
         metavar="S",
         help="solver time in seconds (default 10)",
     )
     parser.add_argument(
         "--seed",
-        type=_seed,
+        type=whole_number,
         default=0,
         metavar="N",
         help="random seed; the same seed gives the same plan (default 0)",

@@ -1,0 +1,35 @@
+"""Argument types shared by the commands: each names the rule a bad value breaks."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_seconds(text: str) -> float:
+    """More than 0 seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a number of seconds"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not value > 0:
+        msg = "must be more than 0 seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def whole_number(text: str) -> int:
+    """0, 1, 2, ..."""
+    if not text.isdigit():
+        msg = f"{text!r} is not a whole number of 0 or more"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def at_least_one(text: str) -> int:
+    """1, 2, ..."""
+    value = whole_number(text)
+    if value < 1:
+        msg = "must be at least 1"
+        raise argparse.ArgumentTypeError(msg)
+    return value

@@ -1,0 +1,38 @@
+"""The classic suites' readers and independent checkers, on instances with known answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from allocator.routing import RoutingParams, solve
+from benchmarks import hhc, solomon
+from benchmarks.paths import DATA
+
+
+def test_the_hhc_toy_reaches_its_proven_optimum() -> None:
+    """Ceschia et al.'s 6-patient toy (simultaneous and sequential services): optimum 111.33."""
+    inst = hhc.read_instance(DATA / "hhc" / "toy.json")
+    solution = solve(hhc.to_problem(inst), RoutingParams(time_limit_s=10, solution_limit=2000))
+    assert solution is not None
+    figures, problems = hhc.check(inst, solution)
+    assert problems == []
+    assert figures["objective"] == pytest.approx(111.33, abs=0.01)
+
+
+def test_solomon_best_known_routes_check_out_at_their_published_distance() -> None:
+    inst = solomon.read_solomon(DATA / "solomon" / "instances" / "C101.txt")
+    routes = [
+        [int(c) for c in line.split(":")[1].split()]
+        for line in (DATA / "solomon" / "best_known_routes" / "c101.txt").read_text().splitlines()
+        if line.startswith("Route")
+    ]
+    used, distance, problems = solomon.check_routes(inst, routes)
+    assert (used, problems) == (10, [])
+    assert distance == pytest.approx(828.94, abs=0.01)
+
+
+def test_the_solomon_checker_catches_a_late_customer() -> None:
+    inst = solomon.read_solomon(DATA / "solomon" / "instances" / "C101.txt")
+    reversed_route = [list(range(100, 0, -1))]
+    _, _, problems = solomon.check_routes(inst, reversed_route)
+    assert any("late" in p for p in problems)
