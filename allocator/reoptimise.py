@@ -504,8 +504,11 @@ def reoptimise(
 
     week: dict[str, list[Assignment]] = {}
     saved = 0.0
+    improved_days = kept_days = 0
     for done, result in enumerate(executor.map_unordered(solve_piece, pieces, stop), start=1):
         week.update(result.assignments)
+        improved_days += result.days_improved
+        kept_days += result.days_kept
         saved += result.travel_before_min - result.travel_after_min
         report(
             0.85 * done / max(1, len(pieces)),
@@ -537,7 +540,10 @@ def reoptimise(
 
     changes = _changes(snapshot, improved, plan, moves, travel)
     after = evaluate(snapshot, plan, travel)
-    status = "stopped early: best plan so far" if stop() else "ok"
+    days = f"{improved_days} provider-days re-planned, {kept_days} kept as they were"
+    if broken:
+        days += f"; {len(broken)} providers' re-planned weeks put back by the evaluator"
+    status = f"stopped early: best plan so far ({days})" if stop() else f"ok ({days})"
     solver = SolverInfo(
         name="nightly-reoptimise",
         seed=options.seed,

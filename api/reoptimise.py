@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from allocator.evaluate import evaluate
 from allocator.model import Package, Placement, Plan, Snapshot
+from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from allocator.travel import TravelMatrix
 from api.jobs import JobContext, Work
 from api.runs import travel_for
@@ -32,8 +33,11 @@ class ReoptimisationParams(BaseModel):
     )
 
     time_limit_s: float = Field(default=600, gt=0, le=3600, description="Wall-clock budget.")
-    max_moves: int | None = Field(
-        default=None, ge=0, le=10_000, description="Most clients that may change provider."
+    max_moves: int = Field(
+        default=0,
+        ge=0,
+        le=10_000,
+        description="Most clients that may change provider (default 0: none).",
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
@@ -41,6 +45,32 @@ class ReoptimisationParams(BaseModel):
 Reoptimiser = Callable[[Snapshot, TravelMatrix, ReoptimisationParams, JobContext], Plan]
 """Re-plans a snapshot's runs: reports progress on the context, stops early when it asks, and
 returns the best plan found."""
+
+
+def core_reoptimiser(workers: int) -> Reoptimiser:
+    """The optimisation core's nightly re-optimisation, reporting to the job."""
+
+    def run(
+        snapshot: Snapshot,
+        travel: TravelMatrix,
+        params: ReoptimisationParams,
+        context: JobContext,
+    ) -> Plan:
+        options = ReoptimiseOptions(
+            time_limit_s=params.time_limit_s,
+            max_moves=params.max_moves,
+            seed=params.seed,
+            workers=workers,
+        )
+
+        def progress(fraction: float, message: str, figures: dict[str, float]) -> None:
+            context.progress(fraction, message, **figures)
+
+        return reoptimise(
+            snapshot, travel, options, progress=progress, should_stop=context.should_stop
+        )
+
+    return run
 
 
 class Move(BaseModel):

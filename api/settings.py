@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default=256 * MIB, gt=0, description="Largest snapshot accepted by POST /v1/imports."
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    reoptimise_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Worker processes a re-optimisation job spreads providers' runs over.",
+    )
     batch_time_limit_s: float = Field(
         default=10.0,
         gt=0,

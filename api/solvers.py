@@ -25,7 +25,7 @@ from allocator.batch import place_batch
 from allocator.model import Offer, Package, Plan, Snapshot
 from allocator.offers import OfferEngine as CoreOfferEngine
 from allocator.travel import TravelMatrix
-from api.reoptimise import Reoptimiser
+from api.reoptimise import Reoptimiser, core_reoptimiser
 from api.runs import travel_for
 from api.settings import Settings
 from api.tenants import TenantCache, TenantData
@@ -55,10 +55,11 @@ class Solvers:
 
     @classmethod
     def from_core(cls, settings: Settings) -> Solvers:
-        """The core's ranked offers and joint placement (no re-optimiser yet, issue #5)."""
+        """The core's ranked offers, joint placement and nightly re-optimisation."""
         return cls(
             offers=CoreOfferEngine(),
             batch=partial(place_batch, time_limit_s=settings.batch_time_limit_s),
+            reoptimiser=core_reoptimiser(settings.reoptimise_workers),
         )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from allocator.evaluate import evaluate
 from allocator.io import read_plan, read_snapshot
-from allocator.model import Plan, Snapshot
+from allocator.model import Plan, PlanChanges, Snapshot
 from allocator.travel import TravelMatrix
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -37,3 +37,5 @@ def test_json_blocks_in_formats_md_are_valid_fragments() -> None:
             Snapshot.model_validate(data)
         elif "placements" in data:
             Plan.model_validate(data)
+        elif "travel_min_per_week_saved" in data:
+            PlanChanges.model_validate(data)

@@ -33,8 +33,8 @@ router = APIRouter(prefix="/v1/reoptimisations", tags=["re-optimisation"])
 
 KIND = "reoptimisation"
 _NOT_BUILT = (
-    "the nightly re-optimisation (re-planning every run, moving as few clients as possible) is "
-    "not built yet (issue #5)"
+    "this server was started without a re-optimiser (the nightly re-planning of every run), "
+    "so re-optimisation jobs are not available here"
 )
 _NOT_FOUND: Responses = {404: {"description": "No such job for this council."}}
 
@@ -73,7 +73,7 @@ def _row(session: Session, principal: Principal, job_id: str, *, lock: bool = Fa
     response_model=JobPublic,
     responses={
         409: {"description": "A re-optimisation is already running for this council."},
-        501: {"description": "The re-optimisation is not built yet."},
+        501: {"description": "This server has no re-optimiser."},
     },
 )
 def start(body: ReoptimisationParams, principal: Staff, tx: WriteTx) -> Response:

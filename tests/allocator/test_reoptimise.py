@@ -6,15 +6,18 @@ independent evaluator.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from allocator.evaluate import evaluate
-from allocator.model import Plan, Snapshot
+from allocator.model import Plan, PlanChanges, Snapshot
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from tests.builders import carer, make_snapshot, package, provider, snapshot_travel, visit
 
+ROOT = Path(__file__).resolve().parents[2]
 QUICK = ReoptimiseOptions(time_limit_s=5, solution_limit=200, place_waiting=False)
 
 
@@ -56,6 +59,10 @@ def test_swapping_two_clients_between_two_carers_saves_their_travel() -> None:
     assert plan.changes.travel_min_per_week_after == pytest.approx(0)
     assert plan.changes.visits_with_new_carer == 2
     assert plan.changes.clients_with_new_carer == 2
+    # The example in docs/formats.md#changes is this run's diff.
+    documented = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```json\n(.*?)```", documented, re.DOTALL) if "ann" in b)
+    assert PlanChanges.model_validate_json(block) == plan.changes
     assert plan.kpis is not None and plan.kpis.travel_min_per_week == pytest.approx(0)
 
 

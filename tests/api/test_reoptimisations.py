@@ -74,12 +74,37 @@ def _wait(api: Api, council: Council, job_id: str, *states: str) -> dict[str, An
     pytest.fail(f"job {job_id} never reached {states}")
 
 
-def test_without_a_reoptimiser_starting_is_501(api: Api, council: Council) -> None:
-    """The core has no re-optimiser yet: 501 saying so, and no job stored."""
-    response = api.client.post("/v1/reoptimisations", json={}, headers=council.broker)
-    assert response.status_code == 501
-    assert "not built yet" in response.json()["detail"]
-    assert api.client.get("/v1/reoptimisations", headers=council.broker).json() == []
+def test_without_a_reoptimiser_starting_is_501(settings: Settings) -> None:
+    """A server given no re-optimiser: 501 saying so, and no job stored."""
+    with running(settings, solvers=Solvers()) as bare:
+        council = example_council(bare)
+        response = bare.client.post("/v1/reoptimisations", json={}, headers=council.broker)
+        assert response.status_code == 501
+        assert "without a re-optimiser" in response.json()["detail"]
+        assert bare.client.get("/v1/reoptimisations", headers=council.broker).json() == []
+
+
+def test_the_core_reoptimiser_runs_as_a_job_and_its_plan_is_feasible(
+    api: Api, council: Council
+) -> None:
+    """The real nightly re-optimisation on the worked example: the job succeeds, its plan
+    passes the evaluator, and the waiting referral it can place is offered as a move."""
+    started = api.client.post(
+        "/v1/reoptimisations", json={"time_limit_s": 5}, headers=council.broker
+    )
+    assert started.status_code == 202, started.text
+    job = _wait(api, council, started.json()["id"], "succeeded", "failed")
+    assert job["state"] == "succeeded", job["error"]
+    assert job["feasible"] is True
+    assert job["progress"]["fraction"] == 1.0
+    plan = api.client.get(f"/v1/reoptimisations/{job['id']}/plan", headers=council.broker).json()
+    assert plan["solver"]["name"] == "nightly-reoptimise"
+    assert (
+        plan["changes"]["travel_min_per_week_after"]
+        <= plan["changes"]["travel_min_per_week_before"]
+    )
+    placed = {m["package_id"] for m in job["moves"] if m["kind"] == "newly_placed"}
+    assert placed == set(plan["changes"]["newly_placed_package_ids"])
 
 
 def test_a_job_runs_after_its_request_returned_and_its_moves_apply(
