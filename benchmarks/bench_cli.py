@@ -16,6 +16,7 @@ BENCHMARKS = {
     "nightly": ("benchmarks.nightly", "the nightly re-optimisation at Argyll scale"),
     "allocation": ("benchmarks.allocation", "offers and joint placement at Argyll scale"),
     "geodata": ("benchmarks.geodata_travel", "travel network realism and matrix speed"),
+    "simulate": ("benchmarks.simulate", "weeks of brokerage under each policy, one stream"),
 }
 
 

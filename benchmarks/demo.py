@@ -11,7 +11,6 @@ of care a week are waiting and how much travel the new packages add.
 
 from __future__ import annotations
 
-import html
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from benchmarks.generator import (
     new_referral_ids,
 )
 from benchmarks.measures import added_travel_by_carer_day
+from benchmarks.tables import Table, html_table, markdown, text_table
 
 CAREALLOC = "carealloc"
 STATUS_QUO = "status quo"
@@ -118,8 +118,6 @@ def run_demo(settings: DemoSettings) -> DemoResult:
 
 
 # --- tables ---------------------------------------------------------------------------------
-
-Table = tuple[list[str], list[list[str]]]
 
 
 def _pair(values: Sequence[float | None], digits: int = 0) -> str:
@@ -243,35 +241,6 @@ def provider_table(result: DemoResult) -> Table:
     return header, rows
 
 
-def _text_table(table: Table) -> str:
-    header, rows = table
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def _markdown_table(table: Table) -> str:
-    header, rows = table
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def html_table(table: Table) -> str:
-    """The table as HTML."""
-    header, rows = table
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 # --- the summary ----------------------------------------------------------------------------
 
 
@@ -337,10 +306,10 @@ def render_text(result: DemoResult) -> str:
         *headline(result),
         "",
         "By lot (carealloc / status quo):",
-        _text_table(lot_table(result)),
+        text_table(lot_table(result)),
         "",
         "By provider (carealloc / status quo):",
-        _text_table(provider_table(result)),
+        text_table(provider_table(result)),
     ]
     waiting = reasons(result)
     if waiting:
@@ -363,11 +332,11 @@ def render_markdown(result: DemoResult) -> str:
         "",
         "## By lot (carealloc / status quo)",
         "",
-        _markdown_table(lot_table(result)),
+        markdown(lot_table(result)),
         "",
         "## By provider (carealloc / status quo)",
         "",
-        _markdown_table(provider_table(result)),
+        markdown(provider_table(result)),
     ]
     waiting = reasons(result)
     if waiting:

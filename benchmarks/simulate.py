@@ -1,0 +1,947 @@
+"""Weeks of brokerage, day by day, with every policy facing the same random stream.
+
+A generated world (Argyll or Torbay, :mod:`benchmarks.generator`) is the start. A seeded
+*stream*, drawn once and shared by every policy, says what happens on each day: which
+referrals arrive (hospital discharges and community referrals, at their homes), which packages
+end (whether placed or still waiting: people go into care homes, recover or die), which carers
+leave and which replacements start. Each day:
+
+1. packages due to end, end (their visits leave the runs);
+2. carers due to leave, leave: their provider re-covers each of their clients with its other
+   carers if it can, otherwise hands the package back to the waiting list;
+3. replacement carers due to start, start; today's referrals join the waiting list;
+4. the policy places waiting referrals (existing visits keep their carers and times);
+5. the policy's nightly step, if it has one;
+6. the day is measured.
+
+Waiting referrals that could not be placed anywhere are retried only once a provider that may
+take them has freed capacity (a package ended, a carer started, runs re-planned); adding
+visits only ever removes room, so this skips no placement a policy would have made.
+
+Rates are assumptions, listed in docs/simulation.md with the measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+from allocator.batch import place_batch
+from allocator.greedy import SequentialPolicy, place_sequentially
+from allocator.model import DAYS, Carer, Package, Plan, ReasonCode, Snapshot, Urgency
+from allocator.offers import draft_offer, lot_standing
+from allocator.placement import apply_draft
+from allocator.reoptimise import ReoptimiseOptions, reoptimise
+from allocator.runs import RunsView
+from allocator.travel import TravelMatrix
+from api.prepare import prepare_snapshot, travel_matrix
+from benchmarks.generator import (
+    ARGYLL,
+    CARER_SKILL_SHARE,
+    FEMALE_CARER_SHARE,
+    NOW,
+    SKILLS,
+    URGENCY_NEW,
+    ArgyllSettings,
+    Home,
+    Profile,
+    WorldSettings,
+    argyll_homes,
+    generate_argyll,
+    new_package,
+)
+from benchmarks.paths import RESULTS
+from benchmarks.tables import Table, markdown, text_table, write_csv
+from benchmarks.torbay import TORBAY, TorbaySettings, TorbayTravel, generate_torbay, torbay_homes
+from geodata.travel import TravelSource
+
+# --- the stream's rates (assumptions, docs/simulation.md) ---------------------------------
+
+LONG_PACKAGE_MEAN_DAYS = 365.0
+"""Mean remaining length of a long-term package (exponential): about a year."""
+DISCHARGE_PACKAGE_MEAN_DAYS = 42.0
+"""Mean length of a hospital-discharge (pathway 1) package: about six weeks of reablement."""
+CARER_TURNOVER_PER_YEAR = 0.28
+"""Share of carers leaving in a year (care-at-home turnover is commonly quoted at 25-30%)."""
+RECRUITMENT_DAYS = 28
+"""Days from a carer leaving to their replacement starting, on the same rota and base."""
+
+
+@dataclass(frozen=True)
+class WorldKind:
+    """How to make a profile's world and the homes of new referrals."""
+
+    profile: Profile
+    settings: WorldSettings
+    generate: Callable[[int, WorldSettings], Snapshot]
+    homes: Callable[[np.random.Generator, int], list[Home]]
+    travel: TravelSource | None
+    """None: the embedded Argyll and Bute network."""
+
+
+def world_kind(
+    profile: str, clients: int | None = None, capacity_ratio: float | None = None
+) -> WorldKind:
+    """The Argyll or Torbay world, optionally resized (no new referrals on day 0: the stream
+    brings them)."""
+    if profile == "torbay":
+        base: WorldSettings = TorbaySettings(new_referrals=0)
+        kind = WorldKind(TORBAY, base, generate_torbay, torbay_homes, TorbayTravel())
+    elif profile == "argyll":
+        base = ArgyllSettings(new_referrals=0)
+        kind = WorldKind(ARGYLL, base, generate_argyll, argyll_homes, None)
+    else:
+        msg = f"unknown profile {profile!r}; use argyll or torbay"
+        raise ValueError(msg)
+    update: dict[str, Any] = {}
+    if clients is not None:
+        update["clients"] = clients
+    if capacity_ratio is not None:
+        update["capacity_ratio"] = capacity_ratio
+    return replace(kind, settings=replace(base, **update))
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """What to simulate."""
+
+    profile: str = "argyll"
+    weeks: int = 12
+    seed: int = 1
+    clients: int | None = None
+    """Clients of the starting world (the profile's default when None)."""
+    capacity_ratio: float | None = None
+    referrals_per_day: float | None = None
+    """Mean arrivals a day (Poisson); by default as many as are expected to end, so demand
+    stays level."""
+    joint_time_limit_s: float = 2.0
+    nightly_time_limit_s: float = 20.0
+    """Wall-clock budget of each night's re-optimisation (the service's default is 60 s)."""
+    nightly_max_moves: int = 5
+    """Clients the re-optimisation may move to another provider each night."""
+    nightly_solution_limit: int | None = None
+    """Stop each day's routing search after this many solutions (repeatable runs in tests)."""
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Everything that happens, drawn once from the seed and shared by every policy."""
+
+    start: Snapshot
+    travel: TravelMatrix
+    days: int
+    arrivals: dict[int, list[Package]]
+    ends: dict[str, int]
+    """Package id to the day its care ends (beyond the horizon when it outlasts it)."""
+    leavers: dict[int, list[str]]
+    joiners: dict[int, list[Carer]]
+
+    @property
+    def start_total(self) -> int:
+        """Packages in the starting world, placed or waiting."""
+        return len(self.start.packages) + len(self.start.referrals)
+
+
+def _end_day(rng: np.random.Generator, package: Package, arrival_day: int) -> int:
+    mean = (
+        DISCHARGE_PACKAGE_MEAN_DAYS
+        if package.urgency is Urgency.DISCHARGE_PATHWAY_1
+        else LONG_PACKAGE_MEAN_DAYS
+    )
+    return arrival_day + max(1, math.ceil(rng.exponential(mean)))
+
+
+def make_stream(settings: SimulationSettings) -> Stream:
+    """Generate the starting world and draw the stream (deterministic per seed)."""
+    kind = world_kind(settings.profile, settings.clients, settings.capacity_ratio)
+    start = kind.generate(settings.seed, kind.settings)
+    rng = np.random.default_rng([settings.seed, 2026])
+    days = 7 * settings.weeks
+    total = len(start.packages) + len(start.referrals)
+    discharge_share = URGENCY_NEW["discharge_pathway_1"] / sum(URGENCY_NEW.values())
+    rate = settings.referrals_per_day
+    if rate is None:
+        rate = total / LONG_PACKAGE_MEAN_DAYS / (1 - discharge_share)
+    counts = rng.poisson(rate, size=days)
+    homes = kind.homes(rng, int(counts.sum()))
+    urgencies = list(URGENCY_NEW)
+    weights = np.array([URGENCY_NEW[u] for u in urgencies])
+    raw: list[tuple[int, dict[str, Any]]] = []
+    k = 0
+    for day, count in enumerate(counts, start=1):
+        now = NOW + dt.timedelta(days=day)
+        for _ in range(int(count)):
+            urgency = urgencies[int(rng.choice(len(urgencies), p=weights / weights.sum()))]
+            package = new_package(
+                rng,
+                kind.profile,
+                f"S-{k + 1:05d}",
+                homes[k],
+                now,
+                urgency,
+                now.date() + dt.timedelta(days=1),
+            )
+            raw.append((day, package))
+            k += 1
+    referrals = prepare_snapshot(
+        start.model_copy(
+            update={"packages": [], "referrals": [Package.model_validate(p) for _, p in raw]}
+        )
+    ).referrals
+    arrivals: dict[int, list[Package]] = defaultdict(list)
+    for (day, _), referral in zip(raw, referrals, strict=True):
+        arrivals[day].append(referral)
+
+    ends = {p.id: _end_day(rng, p, 0) for p in start.all_packages()}
+    for day, packages in arrivals.items():
+        ends.update({p.id: _end_day(rng, p, day) for p in packages})
+
+    leavers: dict[int, list[str]] = defaultdict(list)
+    joiners: dict[int, list[Carer]] = defaultdict(list)
+    daily = CARER_TURNOVER_PER_YEAR / 365
+    for carer in start.carers:
+        leaves = int(rng.geometric(daily))
+        if leaves > days:
+            continue
+        leavers[leaves].append(carer.id)
+        if leaves + RECRUITMENT_DAYS <= days:
+            joiners[leaves + RECRUITMENT_DAYS].append(_replacement(rng, carer))
+
+    universe = start.model_copy(
+        update={
+            "carers": [*start.carers, *(c for cs in joiners.values() for c in cs)],
+            "referrals": [*start.referrals, *referrals],
+        }
+    )
+    travel = travel_matrix(universe, kind.travel)
+    return Stream(start, travel, days, dict(arrivals), ends, dict(leavers), dict(joiners))
+
+
+def _replacement(rng: np.random.Generator, leaver: Carer) -> Carer:
+    """A new carer on the leaver's rota and base, with skills and gender drawn afresh."""
+    return leaver.model_copy(
+        update={
+            "id": f"{leaver.id}-r",
+            "skills": [s for s in SKILLS if rng.random() < CARER_SKILL_SHARE[s]],
+            "gender": "female" if rng.random() < FEMALE_CARER_SHARE else "male",
+        }
+    )
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+class Policy(Protocol):
+    """How a council places waiting referrals each day, and what it does each night."""
+
+    @property
+    def name(self) -> str:
+        """Short name for tables and files."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """What it does, for people."""
+        ...
+
+    def place(
+        self,
+        snapshot: Snapshot,
+        travel: TravelMatrix,
+        referral_ids: Sequence[str],
+        now: dt.datetime,
+    ) -> Plan:
+        """Place some of ``referral_ids``; the plan lists every placed package."""
+        ...
+
+    def nightly(self, snapshot: Snapshot, travel: TravelMatrix, day: int) -> Plan | None:
+        """A re-plan of every run overnight, or None to leave the runs as they are."""
+        ...
+
+
+class _DaytimeOnly:
+    """A policy that never re-plans: runs change only when referrals are placed."""
+
+    def nightly(self, snapshot: Snapshot, travel: TravelMatrix, day: int) -> Plan | None:
+        """No re-planning."""
+        return None
+
+
+@dataclass(frozen=True)
+class Sequential(_DaytimeOnly):
+    """Today's practice (status quo) or the nearest-provider rule, one referral at a time."""
+
+    policy: SequentialPolicy
+
+    @property
+    def name(self) -> str:
+        """Short name for tables and files."""
+        return self.policy.value
+
+    @property
+    def label(self) -> str:
+        """What it does, for people."""
+        return {
+            SequentialPolicy.STATUS_QUO: "status quo (first provider in the lot that can fit it)",
+            SequentialPolicy.NEAREST_PROVIDER: "nearest provider that can fit it",
+            SequentialPolicy.BEST_OFFER: "best offer, one at a time",
+        }[self.policy]
+
+    def place(
+        self,
+        snapshot: Snapshot,
+        travel: TravelMatrix,
+        referral_ids: Sequence[str],
+        now: dt.datetime,
+    ) -> Plan:
+        """One at a time, most urgent first."""
+        return place_sequentially(snapshot, travel, policy=self.policy, referral_ids=referral_ids)
+
+
+@dataclass(frozen=True)
+class Offers(_DaytimeOnly):
+    """carealloc's route-aware offers: each day's waiting referrals placed jointly."""
+
+    time_limit_s: float = 2.0
+    seed: int = 0
+    name: str = "carealloc_offers"
+    label: str = "carealloc offers (joint placement each day)"
+
+    def place(
+        self,
+        snapshot: Snapshot,
+        travel: TravelMatrix,
+        referral_ids: Sequence[str],
+        now: dt.datetime,
+    ) -> Plan:
+        """Jointly, CP-SAT with a deterministic time limit."""
+        return place_batch(
+            snapshot,
+            travel,
+            referral_ids,
+            time_limit_s=self.time_limit_s,
+            seed=self.seed,
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class OffersNightly:
+    """carealloc's offers by day, and every night the re-optimisation of all runs
+    (:func:`allocator.reoptimise.reoptimise`), which also places waiting referrals into the
+    time it frees."""
+
+    offers: Offers
+    time_limit_s: float = 20.0
+    max_moves: int = 5
+    solution_limit: int | None = None
+    name: str = "carealloc_nightly"
+    label: str = "carealloc offers + nightly re-optimisation"
+
+    def place(
+        self,
+        snapshot: Snapshot,
+        travel: TravelMatrix,
+        referral_ids: Sequence[str],
+        now: dt.datetime,
+    ) -> Plan:
+        """As :class:`Offers`."""
+        return self.offers.place(snapshot, travel, referral_ids, now)
+
+    def nightly(self, snapshot: Snapshot, travel: TravelMatrix, day: int) -> Plan | None:
+        """Re-plan every provider's week, move up to ``max_moves`` clients, place waiting."""
+        options = ReoptimiseOptions(
+            time_limit_s=self.time_limit_s,
+            max_moves=self.max_moves,
+            seed=self.offers.seed,
+            solution_limit=self.solution_limit,
+        )
+        now = NOW + dt.timedelta(days=day, hours=14)
+        return reoptimise(snapshot, travel, options, now=now)
+
+
+def default_policies(settings: SimulationSettings) -> list[Policy]:
+    """The policies compared: status quo, nearest provider, carealloc offers, and carealloc
+    offers with nightly re-optimisation."""
+    offers = Offers(time_limit_s=settings.joint_time_limit_s, seed=settings.seed)
+    return [
+        Sequential(SequentialPolicy.STATUS_QUO),
+        Sequential(SequentialPolicy.NEAREST_PROVIDER),
+        offers,
+        OffersNightly(
+            offers,
+            time_limit_s=settings.nightly_time_limit_s,
+            max_moves=settings.nightly_max_moves,
+            solution_limit=settings.nightly_solution_limit,
+        ),
+    ]
+
+
+# --- the day loop ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """The state at the end of one simulated day under one policy."""
+
+    policy: str
+    day: int
+    date: str
+    arrived: int
+    """Packages so far: the starting world's and every referral since."""
+    placed: int
+    waiting: int
+    ended: int
+    hours_waiting: float
+    """Commissioned carer hours a week of the packages waiting."""
+    mean_days_waiting: float | None
+    waiting_no_room: int
+    """Waiting referrals no provider could fit at their last daytime try (and none has freed
+    room since): only re-planning existing runs or more carers can place them."""
+    placed_today: int
+    mean_days_waited_placed_today: float | None
+    handed_back_today: int
+    carers: int
+    travel_min_per_contact_hour: float | None
+    providers_per_locality_mean: float | None
+    carer_utilisation: float | None
+
+
+@dataclass
+class _State:
+    carers: dict[str, Carer]
+    placed: dict[str, Package]
+    waiting: dict[str, Package]
+    arrived: int
+    ended: int = 0
+    tick: int = 0
+    freed: dict[str, int] = field(default_factory=dict)
+    """Provider id to the tick at which it last gained room."""
+    blocked: dict[str, int] = field(default_factory=dict)
+    """Referral id to the tick at which no provider could take it."""
+
+    def snapshot(self, base: Snapshot) -> Snapshot:
+        return base.model_copy(
+            update={
+                "carers": list(self.carers.values()),
+                "packages": list(self.placed.values()),
+                "referrals": list(self.waiting.values()),
+                "travel": None,
+            }
+        )
+
+    def free(self, provider_ids: Iterable[str]) -> None:
+        self.tick += 1
+        for provider_id in provider_ids:
+            self.freed[provider_id] = self.tick
+
+
+def simulate(
+    stream: Stream,
+    policy: Policy,
+    *,
+    progress: bool = False,
+    check: Callable[[DayRecord, Snapshot], None] | None = None,
+) -> list[DayRecord]:
+    """Run ``policy`` through the stream; one record per day (day 0 is the start).
+
+    ``check``, when given, sees each day's record and the state as a snapshot (for tests)."""
+    start = stream.start
+    state = _State(
+        carers={c.id: c for c in start.carers},
+        placed={p.id: p for p in start.packages},
+        waiting={p.id: p for p in start.referrals},
+        arrived=stream.start_total,
+    )
+    records = [_measure(stream, policy, state, 0, placed_today=[], handed_back=0)]
+    for day in tqdm(range(1, stream.days + 1), desc=policy.name, disable=not progress, leave=False):
+        now = NOW + dt.timedelta(days=day)
+        _end_packages(stream, state, day)
+        handed_back = _carers_leave(stream, state, day)
+        joined = stream.joiners.get(day, [])
+        state.carers.update({c.id: c for c in joined})
+        state.free(c.provider_id for c in joined)
+        for package in stream.arrivals.get(day, []):
+            state.waiting[package.id] = package
+        state.arrived += len(stream.arrivals.get(day, []))
+        placed_today = _place(stream, policy, state, now)
+        plan = policy.nightly(state.snapshot(start), stream.travel, day)
+        if plan is not None:
+            placed_today += _apply(state, plan, now)
+            state.free(p.id for p in start.providers)
+            _block(state, plan, set(state.waiting))
+        record = _measure(stream, policy, state, day, placed_today, handed_back)
+        if check is not None:
+            check(record, state.snapshot(start))
+        records.append(record)
+    return records
+
+
+def _end_packages(stream: Stream, state: _State, day: int) -> None:
+    freed = set()
+    for pool in (state.placed, state.waiting):
+        for package_id in [i for i in pool if stream.ends.get(i) == day]:
+            package = pool.pop(package_id)
+            state.blocked.pop(package_id, None)
+            state.ended += 1
+            if package.provider_id is not None:
+                freed.add(package.provider_id)
+    state.free(freed)
+
+
+def _carers_leave(stream: Stream, state: _State, day: int) -> int:
+    """Remove today's leavers; their providers re-cover or hand back their clients."""
+    leaving = {i for i in stream.leavers.get(day, []) if i in state.carers}
+    if not leaving:
+        return 0
+    affected = [
+        p
+        for p in state.placed.values()
+        if any(c in leaving for a in p.assignments for c in a.carer_ids)
+    ]
+    providers = {state.carers[i].provider_id for i in leaving}
+    for carer_id in leaving:
+        del state.carers[carer_id]
+    for package in affected:
+        del state.placed[package.id]
+    view = RunsView(state.snapshot(stream.start), stream.travel)
+    handed_back = 0
+    for package in affected:
+        provider = view.snapshot.provider(package.provider_id or "")
+        referral = package.model_copy(update={"provider_id": None, "assignments": []})
+        draft = draft_offer(view, referral, provider)
+        if draft.feasible:
+            apply_draft(view, draft)
+            state.placed[package.id] = package.model_copy(update={"assignments": draft.assignments})
+        else:
+            now = NOW + dt.timedelta(days=day)
+            state.waiting[package.id] = referral.model_copy(update={"waiting_since": now})
+            handed_back += 1
+    state.free(providers)
+    return handed_back
+
+
+_RETRY = (ReasonCode.LOWER_PRIORITY, ReasonCode.NOT_SOLVED_IN_TIME)
+
+
+def _candidates(view: RunsView, package: Package) -> list[str]:
+    return [p.id for p in view.snapshot.providers if lot_standing(view, package, p) is not None]
+
+
+def _place(stream: Stream, policy: Policy, state: _State, now: dt.datetime) -> list[Package]:
+    """Offer the waiting referrals that might fit somewhere to the policy; apply its plan."""
+    snapshot = state.snapshot(stream.start)
+    view = RunsView(snapshot, stream.travel)
+    tried = []
+    for package in snapshot.referrals:
+        since = state.blocked.get(package.id)
+        if since is None or any(state.freed.get(p, -1) > since for p in _candidates(view, package)):
+            tried.append(package.id)
+    if not tried:
+        return []
+    plan = policy.place(snapshot, stream.travel, tried, now)
+    placed = _apply(state, plan, now)
+    _block(state, plan, set(tried))
+    return placed
+
+
+def _block(state: _State, plan: Plan, tried: set[str]) -> None:
+    """Mark the tried referrals the plan could not fit anywhere (not those that only lost
+    to others in the batch, nor those it had no time for)."""
+    state.tick += 1
+    for unplaced in plan.unplaced:
+        if unplaced.package_id in tried and unplaced.reason_code not in _RETRY:
+            state.blocked[unplaced.package_id] = state.tick
+
+
+def _apply(state: _State, plan: Plan, now: dt.datetime) -> list[Package]:
+    """Make the plan the state: its placements are every placed package (a placed package it
+    leaves out goes back to the waiting list). Returns the referrals it placed."""
+    placed = []
+    listed = {p.package_id for p in plan.placements}
+    for package_id in [i for i in state.placed if i not in listed]:
+        package = state.placed.pop(package_id)
+        state.waiting[package_id] = package.model_copy(
+            update={"provider_id": None, "assignments": [], "waiting_since": now}
+        )
+    for placement in plan.placements:
+        waiting = state.waiting.pop(placement.package_id, None)
+        if waiting is not None:
+            state.blocked.pop(waiting.id, None)
+            placed.append(waiting)
+        package = waiting or state.placed[placement.package_id]
+        state.placed[package.id] = package.model_copy(
+            update={"provider_id": placement.provider_id, "assignments": placement.assignments}
+        )
+    return placed
+
+
+def _measure(
+    stream: Stream,
+    policy: Policy,
+    state: _State,
+    day: int,
+    placed_today: list[Package],
+    handed_back: int,
+) -> DayRecord:
+    now = NOW + dt.timedelta(days=day)
+    snapshot = state.snapshot(stream.start)
+    view = RunsView(snapshot, stream.travel)
+    travel = visits = 0.0
+    for carer in range(len(view.carers)):
+        for weekday in DAYS:
+            carer_day = view.day(carer, weekday)
+            travel += view.travel_min(carer, weekday)
+            visits += sum(s.end_min - s.start_min for run in carer_day.runs for s in run)
+    shifts = sum(s.length_min for c in snapshot.carers for s in c.shifts)
+    by_locality: dict[str, set[str]] = defaultdict(set)
+    for package in state.placed.values():
+        by_locality[package.locality or ""].add(package.provider_id or "")
+    waits = [(now - p.waiting_since).total_seconds() / 86400 for p in state.waiting.values()]
+    placed_waits = [(now - p.waiting_since).total_seconds() / 86400 for p in placed_today]
+    return DayRecord(
+        policy=policy.name,
+        day=day,
+        date=now.date().isoformat(),
+        arrived=state.arrived,
+        placed=len(state.placed),
+        waiting=len(state.waiting),
+        ended=state.ended,
+        hours_waiting=round(sum(p.weekly_hours for p in state.waiting.values()), 2),
+        mean_days_waiting=_mean(waits),
+        waiting_no_room=sum(1 for i in state.waiting if i in state.blocked),
+        placed_today=len(placed_today),
+        mean_days_waited_placed_today=_mean(placed_waits),
+        handed_back_today=handed_back,
+        carers=len(state.carers),
+        travel_min_per_contact_hour=round(travel / (visits / 60), 3) if visits else None,
+        providers_per_locality_mean=_mean([len(v) for v in by_locality.values()], 3),
+        carer_utilisation=round((travel + visits) / shifts, 4) if shifts else None,
+    )
+
+
+def _mean(values: Sequence[float], digits: int = 1) -> float | None:
+    return round(float(np.mean(values)), digits) if values else None
+
+
+def summary(records: Sequence[DayRecord]) -> dict[str, Any]:
+    """One policy's run in a few figures: averages over the simulated days (day 0 excluded)
+    and the state at the end."""
+    days = [r for r in records if r.day > 0] or list(records)
+    last = records[-1]
+
+    def mean(name: str) -> float | None:
+        values = [getattr(r, name) for r in days if getattr(r, name) is not None]
+        return round(float(np.mean(values)), 2) if values else None
+
+    placed = [r for r in days if r.placed_today]
+    waited = sum((r.mean_days_waited_placed_today or 0.0) * r.placed_today for r in placed) / max(
+        1, sum(r.placed_today for r in placed)
+    )
+    return {
+        "policy": last.policy,
+        "hours_waiting_mean": mean("hours_waiting"),
+        "hours_waiting_end": last.hours_waiting,
+        "waiting_mean": mean("waiting"),
+        "waiting_end": last.waiting,
+        "waiting_no_room_end": last.waiting_no_room,
+        "mean_days_waiting_end": last.mean_days_waiting,
+        "placed_total": sum(r.placed_today for r in days),
+        "mean_days_waited_when_placed": round(waited, 1),
+        "handed_back_total": sum(r.handed_back_today for r in days),
+        "travel_min_per_contact_hour_mean": mean("travel_min_per_contact_hour"),
+        "providers_per_locality_mean": mean("providers_per_locality_mean"),
+        "carer_utilisation_mean": mean("carer_utilisation"),
+    }
+
+
+# --- results --------------------------------------------------------------------------------
+
+_COLUMNS = (
+    ("hours_waiting_mean", "hours of care waiting/week (mean)"),
+    ("hours_waiting_end", "hours waiting at end"),
+    ("waiting_mean", "packages waiting (mean)"),
+    ("waiting_end", "waiting at end"),
+    ("waiting_no_room_end", "of which no room anywhere"),
+    ("mean_days_waiting_end", "days waited by those waiting at end"),
+    ("placed_total", "placed"),
+    ("mean_days_waited_when_placed", "days waited when placed"),
+    ("handed_back_total", "handed back"),
+    ("travel_min_per_contact_hour_mean", "travel min per contact hour"),
+    ("providers_per_locality_mean", "providers per locality"),
+    ("carer_utilisation_mean", "carer utilisation"),
+)
+
+
+def describe_stream(stream: Stream) -> str:
+    """The starting world and what the stream brings, in one sentence."""
+    start = stream.start
+    return (
+        f"Start: {len(start.packages)} clients receiving care and {len(start.referrals)} "
+        f"waiting, {len(start.carers)} carers of {len(start.providers)} providers. Over "
+        f"{stream.days} days: {sum(len(a) for a in stream.arrivals.values())} referrals arrive, "
+        f"{sum(1 for d in stream.ends.values() if d <= stream.days)} packages end, "
+        f"{sum(len(c) for c in stream.leavers.values())} carers leave and "
+        f"{sum(len(c) for c in stream.joiners.values())} replacements start."
+    )
+
+
+def summary_table(summaries: Sequence[dict[str, Any]]) -> Table:
+    """One row per policy."""
+    header = ["policy", *(label for _, label in _COLUMNS)]
+    rows = [
+        [row["policy"], *("-" if row[key] is None else f"{row[key]:g}" for key, _ in _COLUMNS)]
+        for row in summaries
+    ]
+    return header, rows
+
+
+def targets(summaries: Sequence[dict[str, Any]]) -> list[str]:
+    """Issue #7's targets, said plainly for what was measured."""
+    by = {s["policy"]: s for s in summaries}
+    quo = by.get(SequentialPolicy.STATUS_QUO.value)
+    lines = [
+        "Issue #7's targets, for carealloc with nightly re-optimisation against the status quo "
+        "on the same stream: hours waiting at most 25% of the status quo's average, travel per "
+        "contact hour at least 15% lower."
+    ]
+    if quo is None or not quo["hours_waiting_mean"]:
+        return lines
+    for name, row in by.items():
+        if name == quo["policy"]:
+            continue
+        share = 100 * row["hours_waiting_mean"] / quo["hours_waiting_mean"]
+        before = quo["travel_min_per_contact_hour_mean"]
+        after = row["travel_min_per_contact_hour_mean"]
+        change = 100 * (after / before - 1) if before and after else 0.0
+        verdict = ""
+        if name == "carealloc_nightly":
+            met = [share <= 25, change <= -15]
+            verdict = (
+                " Both targets met."
+                if all(met)
+                else " Not met: "
+                + " and ".join(
+                    what
+                    for what, ok in zip(
+                        ("hours waiting", "travel per contact hour"), met, strict=True
+                    )
+                    if not ok
+                )
+                + "."
+            )
+        lines.append(
+            f"{name}: hours waiting {share:.0f}% of the status quo's average; travel per "
+            f"contact hour {abs(change):.1f}% {'lower' if change <= 0 else 'higher'}.{verdict}"
+        )
+    for row in summaries:
+        lines.append(
+            f"{row['policy']}: at the end {row['waiting_no_room_end']} of the "
+            f"{row['waiting_end']} waiting could not be fitted, at their last try, into the "
+            "runs of any provider the policy asks without moving visits already there."
+        )
+    return lines
+
+
+def run(settings: SimulationSettings, policies: Sequence[Policy] | None = None) -> SimulationRun:
+    """Draw the stream and run every policy through it."""
+    stream = make_stream(settings)
+    records = {}
+    labels = {}
+    for policy in policies or default_policies(settings):
+        records[policy.name] = simulate(stream, policy, progress=settings.progress)
+        labels[policy.name] = policy.label
+    return SimulationRun(settings, stream, records, labels)
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """A finished simulation: its settings, stream and each policy's day records."""
+
+    settings: SimulationSettings
+    stream: Stream
+    records: dict[str, list[DayRecord]]
+    labels: dict[str, str]
+    """Policy name to what it does."""
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """One summary per policy, in the order run."""
+        return [summary(r) for r in self.records.values()]
+
+
+def write_results(result: SimulationRun, out: Path, command: str, stem: str) -> list[Path]:
+    """``{stem}.csv`` (every day of every policy) and ``{stem}.md`` (summary) under ``out``."""
+    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
+    write_csv(csv_path, [asdict(r) for records in result.records.values() for r in records])
+    settings = result.settings
+    lines = [
+        f"# Simulation: {settings.profile}, {settings.weeks} weeks, seed {settings.seed}",
+        "",
+        f"Command: `{command}`. Every policy faces the same random stream (arrivals, endings, "
+        "carers leaving and starting); rates and measures are described in docs/simulation.md. "
+        f"Day by day figures: `{csv_path.name}`.",
+        "",
+        describe_stream(result.stream),
+        "",
+        "Policies: "
+        + "; ".join(f"`{name}`: {label}" for name, label in result.labels.items())
+        + ".",
+        "",
+        markdown(summary_table(result.summaries())),
+        "",
+        *[f"- {line}" for line in targets(result.summaries())],
+    ]
+    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [csv_path, md_path]
+
+
+# --- command line (carealloc bench simulate) -------------------------------------------------
+
+QUICK_CLIENTS = 250
+QUICK_WEEKS = 2
+QUICK_NIGHTLY_S = 5.0
+
+
+def _weeks(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 104:
+        msg = f"{text!r} is not a whole number of weeks from 1 to 104"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        msg = f"{text!r} is not a whole number of 1 or more"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+POLICY_NAMES = ("status_quo", "nearest_provider", "carealloc_offers", "carealloc_nightly")
+
+
+def _policy_names(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in POLICY_NAMES]
+    if unknown or not names:
+        msg = (
+            f"unknown policy {', '.join(unknown) or text!r}; choose from {', '.join(POLICY_NAMES)}"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return tuple(n for n in POLICY_NAMES if n in names)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a number of seconds"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 0 < value <= 3600:
+        msg = "must be more than 0 and at most 3600 seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a number"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 0.1 <= value <= 10:
+        msg = "must be between 0.1 and 10"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``carealloc bench simulate``: simulate, print the summary, write the results."""
+    parser = argparse.ArgumentParser(
+        prog="carealloc bench simulate",
+        description="Simulate brokerage day by day on a generated world: referrals arrive, "
+        "packages end, carers leave and are replaced, all drawn once from the seed so every "
+        "policy faces the same stream. Policies: status quo, nearest provider, carealloc "
+        "offers (joint placement each day) and carealloc offers with nightly "
+        "re-optimisation. Measures each day: packages and hours of care waiting, days "
+        "waited, travel minutes per contact hour, providers per locality, carer utilisation. "
+        "See docs/simulation.md.",
+    )
+    parser.add_argument("--profile", choices=("argyll", "torbay"), default="argyll")
+    parser.add_argument("--weeks", type=_weeks, default=12, metavar="N", help="default 12")
+    parser.add_argument("--seed", type=_count, default=1, metavar="N", help="default 1")
+    parser.add_argument("--clients", type=_count, metavar="N", help="clients of the start")
+    parser.add_argument("--capacity-ratio", type=_ratio, metavar="R")
+    parser.add_argument(
+        "--policies",
+        type=_policy_names,
+        default=POLICY_NAMES,
+        metavar="A,B",
+        help="which policies, comma-separated (default all: " + ",".join(POLICY_NAMES) + ")",
+    )
+    parser.add_argument(
+        "--nightly-time-limit",
+        type=_seconds,
+        metavar="S",
+        help="seconds for each night's re-optimisation (default 20; 5 with --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a {QUICK_CLIENTS}-client world for at most {QUICK_WEEKS} weeks, to try it out",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS,
+        metavar="DIR",
+        help="where to write simulation_<profile>.csv and .md (default benchmarks/results)",
+    )
+    args = parser.parse_args(argv)
+    clients, weeks, nightly_s = args.clients, args.weeks, args.nightly_time_limit
+    if args.quick:
+        clients = clients or QUICK_CLIENTS
+        weeks = min(weeks, QUICK_WEEKS)
+        nightly_s = nightly_s or QUICK_NIGHTLY_S
+    settings = SimulationSettings(
+        profile=args.profile,
+        weeks=weeks,
+        seed=args.seed,
+        clients=clients,
+        capacity_ratio=args.capacity_ratio,
+        nightly_time_limit_s=nightly_s or SimulationSettings.nightly_time_limit_s,
+        progress=sys.stderr.isatty(),
+    )
+    print(f"Simulating {weeks} weeks on the {args.profile} profile (seed {args.seed}) ...")
+    policies = [p for p in default_policies(settings) if p.name in args.policies]
+    result = run(settings, policies)
+    print(describe_stream(result.stream))
+    print(text_table(summary_table(result.summaries())))
+    for line in targets(result.summaries()):
+        print(line)
+    command = f"carealloc bench simulate --profile {args.profile} --weeks {args.weeks} --seed "
+    command += str(args.seed)
+    if args.clients is not None:
+        command += f" --clients {args.clients}"
+    if args.capacity_ratio is not None:
+        command += f" --capacity-ratio {args.capacity_ratio:g}"
+    if args.nightly_time_limit is not None:
+        command += f" --nightly-time-limit {args.nightly_time_limit:g}"
+    if args.policies != POLICY_NAMES:
+        command += " --policies " + ",".join(args.policies)
+    if args.quick:
+        command += " --quick"
+    stem = f"simulation_{args.profile}" + ("_quick" if args.quick else "")
+    paths = write_results(result, args.out, command, stem)
+    print("Wrote " + ", ".join(str(p) for p in paths))
+    return 0

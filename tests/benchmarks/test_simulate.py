@@ -1,0 +1,110 @@
+"""The simulation on a tiny world: the same stream for every policy, packages conserved every
+day, runs that stay within every hard rule, and the command's outputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from allocator.evaluate import evaluate
+from allocator.model import Snapshot
+from api.cli import main
+from benchmarks.simulate import (
+    DayRecord,
+    Policy,
+    SimulationSettings,
+    Stream,
+    default_policies,
+    make_stream,
+    simulate,
+)
+from tests.builders import current_plan
+
+TINY = SimulationSettings(
+    weeks=1,
+    seed=4,
+    clients=40,
+    referrals_per_day=3,
+    joint_time_limit_s=1,
+    nightly_time_limit_s=1,
+    nightly_solution_limit=10,
+    progress=False,
+)
+
+
+@pytest.fixture(scope="module")
+def stream() -> Stream:
+    """A week's stream on a 40-client world; on day 2 the carer with most visits leaves."""
+    drawn = make_stream(TINY)
+    busiest = max(
+        drawn.start.carers,
+        key=lambda c: sum(c.id in a.carer_ids for p in drawn.start.packages for a in p.assignments),
+    )
+    return replace(drawn, leavers={2: [busiest.id]})
+
+
+def test_stream_is_the_same_for_the_same_seed(stream: Stream) -> None:
+    """Drawing again with the same seed gives the same arrivals, endings and carers leaving."""
+    again = make_stream(TINY)
+    assert again.arrivals == stream.arrivals
+    assert again.ends == stream.ends
+    assert again.start.model_dump() == stream.start.model_dump()
+    assert sum(len(a) for a in stream.arrivals.values()) > 0
+
+
+@pytest.mark.parametrize("policy", default_policies(TINY), ids=lambda p: p.name)
+def test_packages_are_conserved_every_day_and_runs_stay_feasible(
+    stream: Stream, policy: Policy
+) -> None:
+    """Every day: arrived = placed + waiting + ended, and the runs break no hard rule; the
+    leaving carer's clients are re-covered or handed back, never lost."""
+    seen: list[DayRecord] = []
+
+    def check(record: DayRecord, state: Snapshot) -> None:
+        assert record.arrived == record.placed + record.waiting + record.ended
+        assert len(state.packages) == record.placed and len(state.referrals) == record.waiting
+        result = evaluate(state, current_plan(state), stream.travel)
+        assert result.is_feasible, result.violations[:3]
+        seen.append(record)
+
+    records = simulate(stream, policy, check=check)
+    assert len(records) == 8 and len(seen) == 7
+    assert records[0].arrived == stream.start_total
+    assert records[-1].arrived == stream.start_total + sum(len(a) for a in stream.arrivals.values())
+    assert records[2].carers == records[1].carers - 1
+    assert sum(r.placed_today for r in records) > 0
+
+
+def test_simulate_command_writes_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`carealloc bench simulate --quick` prints the chosen policies' summary and the targets,
+    and writes the day-by-day CSV and the markdown summary."""
+    args = ["bench", "simulate", "--quick", "--clients", "30", "--weeks", "1", "--seed", "2"]
+    policies = "status_quo,carealloc_offers"
+    assert main([*args, "--policies", policies, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "status_quo" in out and "carealloc_offers" in out and "nearest_provider" not in out
+    assert "Issue #7's targets" in out
+    csv_text = (tmp_path / "simulation_argyll_quick.csv").read_text(encoding="utf-8")
+    assert len(csv_text.splitlines()) == 1 + 2 * 8
+    report = (tmp_path / "simulation_argyll_quick.md").read_text(encoding="utf-8")
+    assert "| carealloc_offers |" in report and "| status_quo |" in report
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--weeks", "0"), ("--clients", "0"), ("--nightly-time-limit", "x"), ("--policies", "best")],
+)
+def test_bad_options_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    """A bad option exits 2 naming it, without a traceback."""
+    try:
+        status = main(["bench", "simulate", option, value, "--out", str(tmp_path)])
+    except SystemExit as exited:
+        status = int(str(exited.code))
+    assert status == 2
+    assert option in capsys.readouterr().err
