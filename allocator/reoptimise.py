@@ -64,6 +64,7 @@ from allocator.travel import TravelMatrix
 UNREACHABLE = 100_000
 """Minutes standing in for "no route": longer than any day, so no run can use it."""
 _COST_SCALE = 10  # routing costs in tenths of a travel minute
+_WORK_SCALE = 10  # working time in tenths of a minute
 
 Progress = Callable[[float, str, dict[str, float]], None]
 
@@ -263,9 +264,18 @@ def _solve_day(
         times.append(np.ceil(finite - 1e-9).astype(np.int64))
         costs.append(np.rint(finite * _COST_SCALE).astype(np.int64))
 
-    max_work = np.array([c.max_working_min_per_day for c, _ in vehicles], dtype=np.int64)
+    # Working time in tenths of a minute, travel rounded up: safe, and close to exact.
+    work = [
+        np.ceil(np.where(np.isfinite(m), m, UNREACHABLE) * _WORK_SCALE - 1e-6).astype(np.int64)
+        for m in (piece.minutes[mode] for mode in modes)
+    ]
+    max_work = np.array(
+        [c.max_working_min_per_day * _WORK_SCALE for c, _ in vehicles], dtype=np.int64
+    )
     groups = [
-        (ks, vehicles[ks[0]][0].max_working_min_per_day) for ks in by_carer.values() if len(ks) > 1
+        (ks, vehicles[ks[0]][0].max_working_min_per_day * _WORK_SCALE)
+        for ks in by_carer.values()
+        if len(ks) > 1
     ]
     routes: list[list[int]] = [[] for _ in range(v)]
     for i in sorted(range(n), key=lambda i: (nodes[i].assignment.start_min, i)):
@@ -284,6 +294,8 @@ def _solve_day(
         vehicle_latest=np.array([s.end_min for _, s in vehicles], dtype=np.int64),
         vehicle_profile=profile,
         vehicle_max_work=max_work,
+        work_time=work,
+        work_service=service * _WORK_SCALE,
         work_groups=groups,
         visit_allowed=allowed,
         visit_preferred=preferred,
@@ -298,7 +310,7 @@ def _solve_day(
         problem,
         RoutingParams(time_limit_s=budget_s, solution_limit=piece.options.solution_limit),
     )
-    if solution is None or not solution.warm_started:
+    if solution is None:
         return before, before, None
     after = _travel(problem, piece, solution.routes)
     old_cost = _cost(problem, routes, {i: int(nodes[i].assignment.start_min) for i in range(n)})

@@ -42,7 +42,9 @@ class RoutingProblem:
 
     - ``visit_demand`` with ``vehicle_capacity``: a load limit (the classic suites' demand).
     - ``vehicle_max_work``: most travel plus service per vehicle; ``work_groups`` caps the sum
-      over several vehicles (one carer's split shifts).
+      over several vehicles (one carer's split shifts). Work is counted with ``time`` and
+      ``visit_service`` unless ``work_time`` and ``work_service`` give it in finer units
+      (caps in the same units), so rounding travel up does not eat a carer's working time.
     - ``visit_due`` with ``tardiness_cost``: starting after the due time is allowed and costs
       that much per unit late.
     - ``visit_allowed``: the vehicles that may serve each visit.
@@ -70,6 +72,8 @@ class RoutingProblem:
     visit_demand: IntArray | None = None
     vehicle_capacity: IntArray | None = None
     vehicle_max_work: IntArray | None = None
+    work_time: Sequence[IntArray] | None = None
+    work_service: IntArray | None = None
     work_groups: Sequence[tuple[Sequence[int], int]] = ()
     visit_due: IntArray | None = None
     tardiness_cost: int = 0

@@ -146,8 +146,27 @@ def solve(problem: RoutingProblem, params: RoutingParams | None = None) -> Routi
             if problem.vehicle_max_work is not None
             else np.full(v, horizon, dtype=np.int64)
         )
+        work_transits = vehicle_transits
+        if problem.work_time is not None:
+            work_service = np.concatenate(
+                [
+                    problem.work_service
+                    if problem.work_service is not None
+                    else problem.visit_service,
+                    np.zeros(2 * v, dtype=np.int64),
+                ]
+            )
+            by_profile = {
+                profile: routing.RegisterTransitMatrix(
+                    (
+                        _node_matrix(place, problem.work_time[profile]) + work_service[:, None]
+                    ).tolist()
+                )
+                for profile in profiles
+            }
+            work_transits = [by_profile[problem.profile_of(k)] for k in range(v)]
         routing.AddDimensionWithVehicleTransitAndCapacity(
-            vehicle_transits, 0, [int(c) for c in caps], True, "work"
+            work_transits, 0, [int(c) for c in caps], True, "work"
         )
         work = routing.GetDimensionOrDie("work")
         for group, cap in problem.work_groups:
