@@ -17,6 +17,7 @@ BENCHMARKS = {
     "allocation": ("benchmarks.allocation", "offers and joint placement at Argyll scale"),
     "geodata": ("benchmarks.geodata_travel", "travel network realism and matrix speed"),
     "simulate": ("benchmarks.simulate", "weeks of brokerage under each policy, one stream"),
+    "api": ("benchmarks.api_load", "REST API offers latency, soak and schemathesis on loopback"),
 }
 
 

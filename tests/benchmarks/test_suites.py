@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from allocator.routing import RoutingParams, solve
+from api.cli import main
 from benchmarks import hhc, solomon
 from benchmarks.paths import DATA
 
@@ -36,3 +40,19 @@ def test_the_solomon_checker_catches_a_late_customer() -> None:
     reversed_route = [list(range(100, 0, -1))]
     _, _, problems = solomon.check_routes(inst, reversed_route)
     assert any("late" in p for p in problems)
+
+
+def test_bench_hhc_writes_checked_results(tmp_path: Path) -> None:
+    """`carealloc bench hhc --quick` runs and writes one checked row per instance."""
+    assert main(["bench", "hhc", "--quick", "--time-limit", "1", "--out", str(tmp_path)]) == 0
+    rows = list(csv.DictReader((tmp_path / "hhc.csv").open()))
+    assert [r["instance"] for r in rows] == list(hhc.QUICK)
+    assert all(r["feasible"] == "True" for r in rows)
+    assert "within 5% of best known" in (tmp_path / "hhc.md").read_text()
+
+
+def test_bench_solomon_writes_checked_results(tmp_path: Path) -> None:
+    args = ["--instances", "C101", "--time-limit", "1", "--no-peer", "--out", str(tmp_path)]
+    assert main(["bench", "solomon", *args]) == 0
+    [row] = list(csv.DictReader((tmp_path / "solomon.csv").open()))
+    assert (row["instance"], row["feasible"], row["bks_vehicles"]) == ("C101", "True", "10")
