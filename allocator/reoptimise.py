@@ -525,7 +525,10 @@ def reoptimise(
         report(
             0.85 * done / max(1, len(pieces)),
             f"re-planned runs of {done} of {len(pieces)} providers",
-            {"travel_saved_min_per_week": round(saved, 1)},
+            {
+                "objective": round(baseline.kpis.travel_min_per_week - saved, 1),
+                "travel_saved_min_per_week": round(saved, 1),
+            },
         )
     improved = _with_runs(snapshot, week)
 

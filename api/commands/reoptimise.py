@@ -79,8 +79,12 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(fraction: float, message: str, figures: dict[str, float]) -> None:
         bar.update(round(100 * fraction) - bar.n)
+        travel = figures.get("objective")
         saved = figures.get("travel_saved_min_per_week")
-        bar.set_postfix_str(message + (f"; travel saved {saved:.0f} min/week" if saved else ""))
+        shown = message
+        if travel is not None and saved is not None:
+            shown += f"; travel {travel:.0f} min/week ({saved:.0f} saved)"
+        bar.set_postfix_str(shown)
 
     try:
         plan = reoptimise(ready, travel, options, progress=progress)

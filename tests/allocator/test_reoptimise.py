@@ -207,3 +207,35 @@ def test_waiting_referrals_are_placed_into_the_re_planned_runs() -> None:
     assert plan.changes is not None
     assert plan.changes.newly_placed_package_ids == ["new"]
     assert plan.changes.waiting_hours_newly_placed_per_week == pytest.approx(1.0)
+
+
+def test_worker_processes_give_the_same_plan_as_one_process() -> None:
+    """Two providers' pieces in two spawned worker processes, then the same in this one."""
+    snapshot = make_snapshot(
+        providers=[provider("prov-a"), provider("prov-b")],
+        carers=[
+            carer("ann", "prov-a", at_km=0),
+            carer("bob", "prov-a", at_km=100),
+            carer("cat", "prov-b", at_km=0),
+            carer("dan", "prov-b", at_km=100),
+        ],
+        packages=[
+            package("a-far", 100, provider_id="prov-a", assignments=[_assign(["ann"])]),
+            package("a-near", 0, provider_id="prov-a", assignments=[_assign(["bob"])]),
+            package("b-far", 100, provider_id="prov-b", assignments=[_assign(["cat"])]),
+            package("b-near", 0, provider_id="prov-b", assignments=[_assign(["dan"])]),
+        ],
+    )
+    seen: list[float] = []
+    parallel = reoptimise(
+        snapshot,
+        snapshot_travel(snapshot),
+        ReoptimiseOptions(time_limit_s=5, solution_limit=200, place_waiting=False, workers=2),
+        progress=lambda fraction, message, figures: seen.append(fraction),
+    )
+    serial = _run(snapshot)
+    assert [p.model_dump() for p in parallel.placements] == [
+        p.model_dump() for p in serial.placements
+    ]
+    assert _carers(parallel, "a-far") == ["bob"] and _carers(parallel, "b-far") == ["dan"]
+    assert seen == sorted(seen) and seen[-1] == 1.0
