@@ -18,6 +18,8 @@ BENCHMARKS = {
     "geodata": ("benchmarks.geodata_travel", "travel network realism and matrix speed"),
     "simulate": ("benchmarks.simulate", "weeks of brokerage under each policy, one stream"),
     "api": ("benchmarks.api_load", "REST API offers latency, soak and schemathesis on loopback"),
+    "report": ("benchmarks.report", "REPORT.md and its plots from the results written"),
+    "all": ("benchmarks.everything", "every benchmark at full size, then the report (hours)"),
 }
 
 
