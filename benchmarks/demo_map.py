@@ -142,7 +142,8 @@ def render_map(
         )
     for lot, rings in lot_rings:
         x, y = project(_label_point(rings))
-        x = min(max(x, 80.0), project.width - 80.0)
+        half = 4.2 * len(lot.name)  # about half the label's width at 13 px bold
+        x = min(max(x, half + 4), project.width - half - 4)
         svg.append(f'<text class="lot-label" x="{x}" y="{y}">{html.escape(lot.name)}</text>')
     for carer in snapshot.carers:
         x, y = project(carer.base)
