@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -48,6 +48,10 @@ class RoutingParams:
     time_limit_s: float = 10.0
     solution_limit: int | None = None
     first_solution: str = "parallel_cheapest_insertion"
+    portfolio: tuple[str, ...] = ()
+    """Other first-solution strategies to try when there is no warm start: the time is split
+    evenly between ``first_solution`` and these, and the best result kept (local search from
+    one start tends to stay in its basin)."""
     metaheuristic: str = "guided_local_search"
     on_solution: Callable[[int], None] | None = None
 
@@ -73,6 +77,19 @@ def solve(problem: RoutingProblem, params: RoutingParams | None = None) -> Routi
     """Best solution found within the limits, or ``None`` when none was found."""
     params = params or RoutingParams()
     problem.check()
+    if params.portfolio and problem.initial_routes is None and not problem.syncs:
+        starts = (params.first_solution, *params.portfolio)
+        share = params.time_limit_s / len(starts)
+        found = [
+            _solve_once(problem, replace(params, first_solution=s, time_limit_s=share))
+            for s in starts
+        ]
+        solved = [f for f in found if f is not None]
+        return min(solved, key=lambda f: f.objective) if solved else None
+    return _solve_once(problem, params)
+
+
+def _solve_once(problem: RoutingProblem, params: RoutingParams) -> RoutingSolution | None:
     started = time.monotonic()
     n, v = problem.n_visits, problem.n_vehicles
     starts = list(range(n, n + v))

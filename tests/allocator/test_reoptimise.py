@@ -239,3 +239,11 @@ def test_worker_processes_give_the_same_plan_as_one_process() -> None:
     ]
     assert _carers(parallel, "a-far") == ["bob"] and _carers(parallel, "b-far") == ["dan"]
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_a_council_with_nothing_placed_yet_gets_its_referrals_placed() -> None:
+    snapshot = make_snapshot(carers=[carer("ann", at_km=0)], referrals=[package("new", 5)])
+    plan = _run(snapshot, ReoptimiseOptions(time_limit_s=3, workers=2))
+    assert plan.changes is not None
+    assert plan.changes.newly_placed_package_ids == ["new"]
+    assert plan.changes.travel_min_per_week_before == 0

@@ -137,3 +137,15 @@ def test_the_construction_keeps_pairs_in_sync() -> None:
 def test_inconsistent_arrays_are_refused() -> None:
     with pytest.raises(ValueError, match="visit_service"):
         solve(problem([1], visit_service=np.array([30, 30])), PARAMS)
+
+
+def test_a_portfolio_of_starts_keeps_the_best() -> None:
+    single = solve(problem([1, 2]), PARAMS)
+    several = solve(
+        problem([1, 2]),
+        RoutingParams(
+            time_limit_s=3, solution_limit=50, portfolio=("savings", "path_cheapest_arc")
+        ),
+    )
+    assert single is not None and several is not None
+    assert several.objective <= single.objective == 40
