@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
 
 T = TypeVar("T")
@@ -46,9 +45,12 @@ class SerialExecutor:
 class ProcessExecutor:
     """Pieces in ``workers`` fresh worker processes (spawned, so safe from a threaded server).
 
-    Items are submitted in the order given (put the largest first); when ``should_stop`` turns
-    true, pieces not yet started are cancelled and the ones running are allowed to finish.
+    Items are started in the order given (put the largest first). When ``should_stop`` turns
+    true, or the caller stops reading, the workers are terminated at once: pieces not finished
+    are dropped (the re-optimisation keeps today's runs for them).
     """
+
+    poll_s = 0.2
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
@@ -62,17 +64,25 @@ class ProcessExecutor:
         items: Sequence[T],
         should_stop: Callable[[], bool] | None = None,
     ) -> Iterator[R]:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            pending: set[Future[R]] = {pool.submit(fn, item) for item in items}
+        if not items:
+            return
+        pool = multiprocessing.get_context("spawn").Pool(min(self.workers, len(items)))
+        try:
+            pending = [pool.apply_async(fn, (item,)) for item in items]
             while pending:
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-                if should_stop is not None and should_stop():
-                    for future in pending:
-                        future.cancel()
-                    pending = {f for f in pending if not f.cancelled()}
+                waiting = []
+                for result in pending:
+                    if result.ready():
+                        yield result.get()
+                    else:
+                        waiting.append(result)
+                pending = waiting
+                if not pending or (should_stop is not None and should_stop()):
+                    return
+                pending[0].wait(self.poll_s)
+        finally:
+            pool.terminate()
+            pool.join()
 
 
 def default_executor(workers: int) -> Executor:

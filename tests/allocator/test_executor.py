@@ -1,0 +1,43 @@
+"""Executors: every piece's result comes back, and a stop drops the unfinished ones."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from allocator.executor import ProcessExecutor, SerialExecutor, default_executor
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def slow(x: int) -> int:
+    time.sleep(30)
+    return x
+
+
+@pytest.mark.parametrize("executor", [SerialExecutor(), ProcessExecutor(2)])
+def test_every_result_comes_back(executor: SerialExecutor | ProcessExecutor) -> None:
+    assert sorted(executor.map_unordered(square, [1, 2, 3, 4])) == [1, 4, 9, 16]
+
+
+def test_stopping_drops_unfinished_pieces_instead_of_waiting_for_them() -> None:
+    done = list(ProcessExecutor(2).map_unordered(slow, [1, 2, 3], should_stop=lambda: True))
+    assert done == []
+
+
+def test_serial_stops_before_the_next_piece() -> None:
+    calls: list[int] = []
+    stop_after_first = SerialExecutor().map_unordered(
+        lambda x: calls.append(x) or x, [1, 2, 3], should_stop=lambda: bool(calls)
+    )
+    assert list(stop_after_first) == [1]
+
+
+def test_worker_count_is_checked_and_chooses_the_executor() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        ProcessExecutor(0)
+    assert isinstance(default_executor(1), SerialExecutor)
+    assert isinstance(default_executor(2), ProcessExecutor)
