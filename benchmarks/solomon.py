@@ -21,6 +21,7 @@ import math
 import statistics
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,6 +181,18 @@ def run_pyvrp(inst: Instance, seconds: float) -> tuple[int, float, list[str], fl
     return used, distance, problems, wall
 
 
+def interleaved(names: Iterable[str]) -> list[str]:
+    """One instance of each family (C1, C2, R1, R2, RC1, RC2) in turn, so that a run cut
+    short has measured every family alike."""
+    families: dict[str, list[str]] = {}
+    for name in sorted(names):
+        families.setdefault(name.rstrip("0123456789") + name[-3], []).append(name)
+    ordered = []
+    for i in range(max(map(len, families.values()), default=0)):
+        ordered += [members[i] for _, members in sorted(families.items()) if i < len(members)]
+    return ordered
+
+
 def load_bks() -> dict[str, tuple[int, float]]:
     path = DATA / "solomon" / "solomon_bks.csv"
     with path.open() as f:
@@ -199,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = DATA / "solomon" / "instances"
     names = args.instances or (
-        list(QUICK) if args.quick else sorted(p.stem for p in folder.glob("*.txt"))
+        list(QUICK) if args.quick else interleaved(p.stem for p in folder.glob("*.txt"))
     )
     bks = load_bks()
     rows = []
