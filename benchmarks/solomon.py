@@ -181,12 +181,18 @@ def run_pyvrp(inst: Instance, seconds: float) -> tuple[int, float, list[str], fl
     return used, distance, problems, wall
 
 
+def family(name: str) -> str:
+    """C1, C2, R1, R2, RC1 or RC2: the letters and the series digit."""
+    letters = name.rstrip("0123456789")
+    return letters + name[len(letters)]
+
+
 def interleaved(names: Iterable[str]) -> list[str]:
     """One instance of each family (C1, C2, R1, R2, RC1, RC2) in turn, so that a run cut
     short has measured every family alike."""
     families: dict[str, list[str]] = {}
     for name in sorted(names):
-        families.setdefault(name.rstrip("0123456789") + name[-3], []).append(name)
+        families.setdefault(family(name), []).append(name)
     ordered = []
     for i in range(max(map(len, families.values()), default=0)):
         ordered += [members[i] for _, members in sorted(families.items()) if i < len(members)]
@@ -270,7 +276,7 @@ def write(rows: list[dict[str, object]], args: argparse.Namespace) -> None:
         "after the other in the same script. Distances recomputed in floating point and every "
         "route checked for capacity and time windows by this script.",
         "",
-        f"Instances: {len(rows)}. carealloc mean distance gap to best known: "
+        f"Instances: {len(rows)} of 56. carealloc mean distance gap to best known: "
         f"**{mean:+.2f}%** (target <= 3%), median {median:+.2f}%; "
         f"vehicles above best known on {extra}; "
         f"all feasible: {all(r['feasible'] for r in rows)}.",
@@ -280,6 +286,19 @@ def write(rows: list[dict[str, object]], args: argparse.Namespace) -> None:
             f"PyVRP, same budget: mean gap **{statistics.mean(peer):+.2f}%**, median "
             f"{statistics.median(peer):+.2f}%; vehicles above best known on "
             f"{peer_extra}."
+        )
+    lines += [
+        "",
+        "| family | instances | carealloc mean gap % | PyVRP mean gap % |",
+        "|---|---|---|---|",
+    ]
+    for group in sorted({family(str(r["instance"])) for r in rows}):
+        members = [r for r in rows if family(str(r["instance"])) == group]
+        ours = statistics.mean(float(str(r["gap_pct"])) for r in members)
+        theirs = [float(str(r["pyvrp_gap_pct"])) for r in members if r["pyvrp_gap_pct"] != ""]
+        lines.append(
+            f"| {group} | {len(members)} | {ours:+.2f} | "
+            + (f"{statistics.mean(theirs):+.2f} |" if theirs else "- |")
         )
     lines += [
         "",
