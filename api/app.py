@@ -220,7 +220,7 @@ def create_app(settings: Settings | None = None, *, solvers: Solvers | None = No
 
     @app.exception_handler(NotBuiltYetError)
     async def _not_built(request: Request, exc: NotBuiltYetError) -> Response:
-        return JSONResponse({"detail": f"not built yet: {exc}"}, status_code=501)
+        return JSONResponse({"detail": str(exc)}, status_code=501)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

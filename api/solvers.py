@@ -15,7 +15,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
@@ -65,12 +65,25 @@ class Solvers:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A council's prepared view for one data version."""
+    """A council's prepared view for one data version, and the offers already ranked on it.
+
+    Ranking is deterministic for a data version (any write moves the version, and a new view
+    is prepared), so a referral asked about again, by another broker or the provider, gets the
+    same ranking without computing it again.
+    """
 
     data_version: int
     travel_version: int
     travel: TravelMatrix
     view: Any
+    ranked: dict[str, list[Offer]] = field(default_factory=dict)
+
+    def offers(self, engine: OfferEngine, package: Package) -> list[Offer]:
+        """The ranking for ``package`` on this view, computed once."""
+        found = self.ranked.get(package.id)
+        if found is None:
+            found = self.ranked.setdefault(package.id, engine.offers(self.view, package))
+        return found
 
 
 class PreparedCache:

@@ -61,7 +61,7 @@ def _placement(row: PackageRow, item: PlacementItem, index: int) -> Placement:
         404: {"description": "A referral does not exist."},
         409: {"description": "A referral is not in a state that can be placed."},
         422: {"description": "The runs break a hard rule; nothing was placed."},
-        501: {"description": "The joint placement is not built yet."},
+        501: {"description": "This server has no joint placement."},
     },
 )
 def place(body: PlacementRequest, principal: Staff, tx: WriteTx) -> Response:
@@ -140,8 +140,9 @@ def _joint(
     batch = tx.services.solvers.batch
     if batch is None:
         msg = (
-            "the joint placement (choosing providers and runs for several referrals at once) is "
-            "not built yet (issue #4); place each with its provider and runs under 'placements'"
+            "this server was started without the joint placement (choosing providers and runs "
+            "for several referrals at once); place each with its provider and runs under "
+            "'placements'"
         )
         raise NotBuiltYetError(msg)
     for row in rows.values():

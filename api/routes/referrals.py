@@ -270,7 +270,7 @@ def _answering_provider(row: PackageRow, principal: Principal) -> str | None:
 @router.post(
     "/{referral_id}/offers",
     response_model=OfferList,
-    responses={**_NOT_FOUND, **_CONFLICT, 501: {"description": "Offers are not built yet."}},
+    responses={**_NOT_FOUND, **_CONFLICT, 501: {"description": "This server has no offer engine."}},
 )
 def ranked_offers(
     referral_id: str,
@@ -291,12 +291,12 @@ def ranked_offers(
     engine = services.solvers.offers
     if engine is None:
         msg = (
-            "ranked offers (which providers' runs can absorb the package, at what added travel "
-            "and cost) are not built yet (issue #4)"
+            "this server was started without an offer engine (ranked offers: which providers' "
+            "runs can absorb the package, at what added travel and cost)"
         )
         raise NotBuiltYetError(msg)
     prepared = services.prepared.get(engine, services.cache, session, data)
-    offers = engine.offers(prepared.view, referral)
+    offers = prepared.offers(engine, referral)
     services.rankings.remember(data, referral_id, offers)
     if feasible_only:
         offers = [o for o in offers if o.feasible]
