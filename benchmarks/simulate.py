@@ -27,6 +27,7 @@ import argparse
 import datetime as dt
 import math
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -754,14 +755,21 @@ def targets(summaries: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def run(settings: SimulationSettings, policies: Sequence[Policy] | None = None) -> SimulationRun:
-    """Draw the stream and run every policy through it."""
+def run(
+    settings: SimulationSettings,
+    policies: Sequence[Policy] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> SimulationRun:
+    """Draw the stream and run every policy through it; ``log`` hears as each one finishes."""
     stream = make_stream(settings)
     records = {}
     labels = {}
     for policy in policies or default_policies(settings):
+        started = time.monotonic()
         records[policy.name] = simulate(stream, policy, progress=settings.progress)
         labels[policy.name] = policy.label
+        if log is not None:
+            log(f"{policy.name}: {stream.days} days in {time.monotonic() - started:.0f} s")
     return SimulationRun(settings, stream, records, labels)
 
 
@@ -924,7 +932,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"Simulating {weeks} weeks on the {args.profile} profile (seed {args.seed}) ...")
     policies = [p for p in default_policies(settings) if p.name in args.policies]
-    result = run(settings, policies)
+    result = run(settings, policies, log=lambda line: print(line, flush=True))
     print(describe_stream(result.stream))
     print(text_table(summary_table(result.summaries())))
     for line in targets(result.summaries()):
