@@ -219,10 +219,13 @@ def make_stream(settings: SimulationSettings) -> Stream:
         if leaves + RECRUITMENT_DAYS <= days:
             joiners[leaves + RECRUITMENT_DAYS].append(_replacement(rng, carer))
 
+    # Travel over every point that will ever appear, from the profile's source (a snapshot's
+    # own supplied matrix covers only its starting points).
     universe = start.model_copy(
         update={
             "carers": [*start.carers, *(c for cs in joiners.values() for c in cs)],
             "referrals": [*start.referrals, *referrals],
+            "travel": None,
         }
     )
     travel = travel_matrix(universe, kind.travel)

@@ -77,6 +77,16 @@ def test_packages_are_conserved_every_day_and_runs_stay_feasible(
     assert sum(r.placed_today for r in records) > 0
 
 
+def test_torbay_simulation_conserves_packages() -> None:
+    """On Torbay's synthetic geography (its own travel model, not the embedded network) the
+    referrals of the stream have travel times and packages are conserved every day."""
+    torbay = replace(TINY, profile="torbay", clients=30)
+    stream = make_stream(torbay)
+    records = simulate(stream, default_policies(torbay)[0])
+    assert all(r.arrived == r.placed + r.waiting + r.ended for r in records)
+    assert records[-1].arrived > records[0].arrived
+
+
 def test_simulate_command_writes_results(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
