@@ -9,49 +9,31 @@ from pathlib import Path
 from typing import Any
 
 from allocator.io import write_model
+from api.commands.args import ratio, seconds_up_to_an_hour, whole_number
 from api.errors import UserError
 from benchmarks.demo import DemoSettings, render_text, run_demo, write_outputs
 from benchmarks.generator import ArgyllSettings, WorldSettings, generate_argyll
 from benchmarks.torbay import TorbaySettings, generate_torbay
 
 
-def _count(text: str) -> int:
-    if not text.isdigit():
-        msg = f"{text!r} is not a whole number of 0 or more"
-        raise argparse.ArgumentTypeError(msg)
-    return int(text)
-
-
-def _ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 0.1 <= value <= 10:
-        msg = "must be between 0.1 and 10"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
 def _world_options(parser: argparse.ArgumentParser) -> None:
     """The options that shape a generated world."""
-    parser.add_argument("--seed", type=_count, default=1, metavar="N")
+    parser.add_argument("--seed", type=whole_number, default=1, metavar="N")
     parser.add_argument(
         "--clients",
-        type=_count,
+        type=whole_number,
         metavar="N",
         help="clients receiving or waiting for care (default: Argyll 1000, Torbay 776)",
     )
     parser.add_argument(
         "--new-referrals",
-        type=_count,
+        type=whole_number,
         metavar="N",
         help="today's new referrals (default: Argyll 40, Torbay 25)",
     )
     parser.add_argument(
         "--capacity-ratio",
-        type=_ratio,
+        type=ratio,
         metavar="R",
         help="carer working hours over commissioned hours (default 2.0)",
     )
@@ -112,18 +94,6 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number of seconds"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 0 < value <= 3600:
-        msg = "must be more than 0 and at most 3600 seconds"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
 def register_demo(subparsers: Any) -> None:
     """Add the ``demo`` subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -138,7 +108,7 @@ def register_demo(subparsers: Any) -> None:
     _world_options(parser)
     parser.add_argument(
         "--time-limit",
-        type=_seconds,
+        type=seconds_up_to_an_hour,
         default=5.0,
         metavar="S",
         help="joint placement's solver time in seconds (default 5)",

@@ -45,6 +45,7 @@ from allocator.placement import apply_draft
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
+from api.commands.args import ratio, seconds_up_to_an_hour
 from api.prepare import prepare_snapshot, travel_matrix
 from benchmarks.generator import (
     ARGYLL,
@@ -852,30 +853,6 @@ def _policy_names(text: str) -> tuple[str, ...]:
     return tuple(n for n in POLICY_NAMES if n in names)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number of seconds"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 0 < value <= 3600:
-        msg = "must be more than 0 and at most 3600 seconds"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
-def _ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 0.1 <= value <= 10:
-        msg = "must be between 0.1 and 10"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``carealloc bench simulate``: simulate, print the summary, write the results."""
     parser = argparse.ArgumentParser(
@@ -892,7 +869,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--weeks", type=_weeks, default=12, metavar="N", help="default 12")
     parser.add_argument("--seed", type=_count, default=1, metavar="N", help="default 1")
     parser.add_argument("--clients", type=_count, metavar="N", help="clients of the start")
-    parser.add_argument("--capacity-ratio", type=_ratio, metavar="R")
+    parser.add_argument("--capacity-ratio", type=ratio, metavar="R")
     parser.add_argument(
         "--policies",
         type=_policy_names,
@@ -902,7 +879,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--nightly-time-limit",
-        type=_seconds,
+        type=seconds_up_to_an_hour,
         metavar="S",
         help="seconds for each night's re-optimisation (default 20; 5 with --quick)",
     )

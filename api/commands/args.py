@@ -33,3 +33,29 @@ def at_least_one(text: str) -> int:
         msg = "must be at least 1"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def seconds_up_to_an_hour(text: str) -> float:
+    """More than 0 and at most 3600 seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a number of seconds"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 0 < value <= 3600:
+        msg = "must be more than 0 and at most 3600 seconds"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def ratio(text: str) -> float:
+    """A number from 0.1 to 10 (carer hours over commissioned hours)."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"{text!r} is not a number"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not 0.1 <= value <= 10:
+        msg = "must be between 0.1 and 10"
+        raise argparse.ArgumentTypeError(msg)
+    return value
