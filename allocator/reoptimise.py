@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from allocator.batch import place_batch
-from allocator.evaluate import Violation, evaluate
+from allocator.evaluate import Evaluation, Violation, evaluate
 from allocator.executor import Executor, default_executor
 from allocator.model import (
     DAYS,
@@ -569,6 +569,16 @@ def reoptimise(
     )
     report(1.0, "done", {"travel_saved_min_per_week": changes.travel_min_per_week_saved})
     return plan.model_copy(update={"solver": solver, "kpis": after.kpis, "changes": changes})
+
+
+def rules_broken_anew(
+    snapshot: Snapshot, result: Evaluation, travel: TravelMatrix
+) -> list[Violation]:
+    """The violations in a plan's evaluation that today's runs of ``snapshot`` do not have."""
+    if result.is_feasible:
+        return []
+    known = {_violation_key(v) for v in evaluate(snapshot, _as_plan(snapshot), travel).violations}
+    return [v for v in result.violations if _violation_key(v) not in known]
 
 
 def _violation_key(v: Violation) -> tuple[str, str | None, str | None, str | None]:

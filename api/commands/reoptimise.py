@@ -10,9 +10,7 @@ from tqdm import tqdm
 
 from allocator.evaluate import evaluate
 from allocator.io import read_snapshot, write_model
-from allocator.model import SolverInfo
-from allocator.placement import build_plan
-from allocator.reoptimise import ReoptimiseOptions, reoptimise
+from allocator.reoptimise import ReoptimiseOptions, reoptimise, rules_broken_anew
 from api.commands.args import at_least_one, positive_seconds, whole_number
 from api.errors import UserError
 from api.prepare import prepare
@@ -91,16 +89,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     result = evaluate(ready, plan, travel)
-    if not result.is_feasible:
-        before = evaluate(ready, build_plan(ready, {}, [], SolverInfo(name="today")), travel)
-        known = {(v.rule, v.carer_id, v.day, v.package_id) for v in before.violations}
-        new = [
-            v for v in result.violations if (v.rule, v.carer_id, v.day, v.package_id) not in known
-        ]
-        if new:
-            rules = ", ".join(sorted({v.rule for v in new}))
-            msg = f"the plan breaks hard rules today's runs kept ({rules}); it was not written."
-            raise UserError(msg)
+    new = rules_broken_anew(ready, result, travel)
+    if new:
+        rules = ", ".join(sorted({v.rule for v in new}))
+        msg = f"the plan breaks hard rules today's runs kept ({rules}); it was not written."
+        raise UserError(msg)
     write_model(args.out, plan)
     changes = plan.changes
     assert changes is not None
