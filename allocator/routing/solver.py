@@ -16,7 +16,6 @@ insertion), then guided local search until the time or solution limit. With a
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -103,30 +102,39 @@ def _solve_once(problem: RoutingProblem, params: RoutingParams) -> RoutingSoluti
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
 
-    # Transit (travel + service at the node left) per profile; arc costs per cost signature.
+    # Transit (travel + service at the node left) and arc costs, one matrix each per profile.
     profiles = sorted({problem.profile_of(k) for k in range(v)})
     transit: dict[int, int] = {}
-    base_cost: dict[int, IntArray] = {}
     for profile in profiles:
         travel = _node_matrix(place, problem.time[profile])
         transit[profile] = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
         costs = problem.cost if problem.cost is not None else problem.time
-        base_cost[profile] = _node_matrix(place, costs[profile])
+        arc_cost = routing.RegisterTransitMatrix(_node_matrix(place, costs[profile]).tolist())
+        for k in range(v):
+            if problem.profile_of(k) == profile:
+                routing.SetArcCostEvaluatorOfVehicle(arc_cost, k)
 
+    # Continuity: a visit served by a vehicle outside its preferred set costs its penalty. The
+    # cost depends on the visit and the vehicle only, so it is a per-vehicle unary "dimension"
+    # whose span is charged to the objective: O(visits) per vehicle, where per-vehicle arc
+    # cost matrices would be O(places^2) each.
     penalised = _penalty_columns(problem)
-    signatures: dict[tuple[int, frozenset[int]], list[int]] = defaultdict(list)
-    for k in range(v):
-        outside = frozenset(i for i in penalised if k not in problem.visit_preferred[i])  # type: ignore[index]
-        signatures[(problem.profile_of(k), outside)].append(k)
-    for (profile, outside), vehicles in signatures.items():
-        matrix = base_cost[profile].copy()
-        if outside:
-            cols = np.fromiter(sorted(outside), dtype=np.int64)
-            assert problem.visit_change_penalty is not None
-            matrix[:, cols] += problem.visit_change_penalty[cols]
-        callback = routing.RegisterTransitMatrix(matrix.tolist())
-        for k in vehicles:
-            routing.SetArcCostEvaluatorOfVehicle(callback, k)
+    if penalised:
+        assert problem.visit_preferred is not None and problem.visit_change_penalty is not None
+        unary: dict[frozenset[int], int] = {}
+        evaluators = []
+        for k in range(v):
+            outside = frozenset(i for i in penalised if k not in problem.visit_preferred[i])
+            if outside not in unary:
+                vector = [0] * (n + 2 * v)
+                for i in outside:
+                    vector[i] = int(problem.visit_change_penalty[i])
+                unary[outside] = routing.RegisterUnaryTransitVector(vector)
+            evaluators.append(unary[outside])
+        most = int(sum(int(problem.visit_change_penalty[i]) for i in penalised)) + 1
+        routing.AddDimensionWithVehicleTransits(evaluators, 0, most, True, "carer_change")
+        routing.GetDimensionOrDie("carer_change").SetSpanCostCoefficientForAllVehicles(1)
+
     if problem.vehicle_fixed_cost:
         routing.SetFixedCostOfAllVehicles(int(problem.vehicle_fixed_cost))
 
