@@ -269,17 +269,35 @@ def _solve_day(
         np.ceil(np.where(np.isfinite(m), m, UNREACHABLE) * _WORK_SCALE - 1e-6).astype(np.int64)
         for m in (piece.minutes[mode] for mode in modes)
     ]
-    max_work = np.array(
-        [c.max_working_min_per_day * _WORK_SCALE for c, _ in vehicles], dtype=np.int64
-    )
-    groups = [
-        (ks, vehicles[ks[0]][0].max_working_min_per_day * _WORK_SCALE)
-        for ks in by_carer.values()
-        if len(ks) > 1
-    ]
     routes: list[list[int]] = [[] for _ in range(v)]
     for i in sorted(range(n), key=lambda i: (nodes[i].assignment.start_min, i)):
         routes[current_vehicle[i]].append(i)
+    # Today's runs keep within the cap in exact minutes; rounding each leg up to a tenth can
+    # put one a few tenths over, which would make today's runs infeasible to the model and
+    # the whole day kept. So a carer's cap here is the larger of the cap and today's rounded
+    # work; the exact check after solving (``_over_working_time``) keeps the real rule.
+    today_work = [
+        _route_work(work[int(profile[k])], starts[k], location, service * _WORK_SCALE, route)
+        for k, route in enumerate(routes)
+    ]
+    max_work = np.array(
+        [
+            max(c.max_working_min_per_day * _WORK_SCALE, today_work[k])
+            for k, (c, _) in enumerate(vehicles)
+        ],
+        dtype=np.int64,
+    )
+    groups = [
+        (
+            ks,
+            max(
+                vehicles[ks[0]][0].max_working_min_per_day * _WORK_SCALE,
+                sum(today_work[k] for k in ks),
+            ),
+        )
+        for ks in by_carer.values()
+        if len(ks) > 1
+    ]
 
     problem = RoutingProblem(
         time=times,
@@ -334,10 +352,52 @@ def _solve_day(
                 locked=a.locked,
             )
         )
-    changed = _over_cap(piece, week, day, new)
-    if changed:
+    if _over_cap(piece, week, day, new) or _over_working_time(
+        piece, vehicles, problem, routes, solution.routes
+    ):
         return before, before, None
     return before, after, dict(new)
+
+
+def _route_work(
+    work: np.ndarray, base: int, location: np.ndarray, service: np.ndarray, route: list[int]
+) -> int:
+    """Working time of a route in the model's units (travel from base and back plus visits)."""
+    if not route:
+        return 0
+    places = [int(base), *(int(location[i]) for i in route), int(base)]
+    legs = sum(int(work[a, b]) for a, b in itertools.pairwise(places))
+    return legs + int(sum(int(service[i]) for i in route))
+
+
+def _over_working_time(
+    piece: Piece,
+    vehicles: Sequence[tuple[Carer, Shift]],
+    problem: RoutingProblem,
+    before: list[list[int]],
+    after: list[list[int]],
+) -> bool:
+    """True when, in exact minutes, a carer's new day works over the daily maximum and over
+    what today's runs already worked."""
+    modes = sorted(piece.minutes)
+
+    def worked(routes: list[list[int]]) -> dict[str, float]:
+        total: dict[str, float] = defaultdict(float)
+        for k, route in enumerate(routes):
+            if route:
+                minutes = piece.minutes[modes[problem.profile_of(k)]]
+                places = _places(problem, k, route)
+                total[vehicles[k][0].id] += float(
+                    sum(minutes[a, b] for a, b in itertools.pairwise(places))
+                ) + float(sum(int(problem.visit_service[i]) for i in route))
+        return total
+
+    old, new = worked(before), worked(after)
+    caps = {c.id: c.max_working_min_per_day for c, _ in vehicles}
+    return any(
+        minutes > max(caps[carer_id], old.get(carer_id, 0.0)) + 1e-6
+        for carer_id, minutes in new.items()
+    )
 
 
 def _may_serve(carer: Carer, package: Package, skills: Sequence[str]) -> bool:
