@@ -38,6 +38,7 @@ import numpy as np
 from tqdm import tqdm
 
 from allocator.batch import place_batch
+from allocator.executor import default_executor
 from allocator.greedy import SequentialPolicy, place_sequentially
 from allocator.model import DAYS, Carer, Package, Plan, ReasonCode, Snapshot, Urgency
 from allocator.offers import draft_offer, lot_standing
@@ -45,7 +46,7 @@ from allocator.placement import apply_draft
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
-from api.commands.args import ratio, seconds_up_to_an_hour
+from api.commands.args import at_least_one, ratio, seconds_up_to_an_hour
 from api.prepare import prepare_snapshot, travel_matrix
 from benchmarks.generator import (
     ARGYLL,
@@ -134,6 +135,8 @@ class SimulationSettings:
     nightly_solution_limit: int | None = None
     """Stop each day's routing search after this many solutions (repeatable runs in tests)."""
     progress: bool = True
+    workers: int = 1
+    """Policies run side by side in this many worker processes."""
 
 
 @dataclass(frozen=True)
@@ -764,17 +767,37 @@ def run(
     policies: Sequence[Policy] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> SimulationRun:
-    """Draw the stream and run every policy through it; ``log`` hears as each one finishes."""
+    """Draw the stream and run every policy through it; ``log`` hears as each one finishes.
+
+    With ``settings.workers`` above 1 the policies run side by side in worker processes,
+    longest (the nightly one) first; each policy's figures are the same as run alone, except
+    that the nightly re-optimisation, which stops on wall-clock time, shares the machine."""
     stream = make_stream(settings)
+    chosen = list(policies or default_policies(settings))
+    jobs = sorted(chosen, key=lambda p: not isinstance(p, OffersNightly))
+    show = settings.progress and settings.workers <= 1
     records = {}
-    labels = {}
-    for policy in policies or default_policies(settings):
-        started = time.monotonic()
-        records[policy.name] = simulate(stream, policy, progress=settings.progress)
-        labels[policy.name] = policy.label
+    executor = default_executor(min(settings.workers, len(jobs)))
+    for name, days, wall_s in executor.map_unordered(
+        _run_policy, [(stream, policy, show) for policy in jobs]
+    ):
+        records[name] = days
         if log is not None:
-            log(f"{policy.name}: {stream.days} days in {time.monotonic() - started:.0f} s")
-    return SimulationRun(settings, stream, records, labels)
+            log(f"{name}: {stream.days} days in {wall_s:.0f} s")
+    return SimulationRun(
+        settings,
+        stream,
+        {p.name: records[p.name] for p in chosen},
+        {p.name: p.label for p in chosen},
+    )
+
+
+def _run_policy(job: tuple[Stream, Policy, bool]) -> tuple[str, list[DayRecord], float]:
+    """One policy through the stream (a worker process's unit of work)."""
+    stream, policy, progress = job
+    started = time.monotonic()
+    days = simulate(stream, policy, progress=progress)
+    return policy.name, days, time.monotonic() - started
 
 
 @dataclass(frozen=True)
@@ -884,6 +907,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds for each night's re-optimisation (default 20; 5 with --quick)",
     )
     parser.add_argument(
+        "--workers",
+        type=at_least_one,
+        default=1,
+        metavar="W",
+        help="run the policies side by side in W worker processes (default 1)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"a {QUICK_CLIENTS}-client world for at most {QUICK_WEEKS} weeks, to try it out",
@@ -909,6 +939,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         capacity_ratio=args.capacity_ratio,
         nightly_time_limit_s=nightly_s or SimulationSettings.nightly_time_limit_s,
         progress=sys.stderr.isatty(),
+        workers=args.workers,
     )
     print(f"Simulating {weeks} weeks on the {args.profile} profile (seed {args.seed}) ...")
     policies = [p for p in default_policies(settings) if p.name in args.policies]
@@ -927,6 +958,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --nightly-time-limit {args.nightly_time_limit:g}"
     if args.policies != POLICY_NAMES:
         command += " --policies " + ",".join(args.policies)
+    if args.workers > 1:
+        command += f" --workers {args.workers}"
     if args.quick:
         command += " --quick"
     stem = f"simulation_{args.profile}" + ("_quick" if args.quick else "")

@@ -247,3 +247,34 @@ def test_a_council_with_nothing_placed_yet_gets_its_referrals_placed() -> None:
     assert plan.changes is not None
     assert plan.changes.newly_placed_package_ids == ["new"]
     assert plan.changes.travel_min_per_week_before == 0
+
+
+def test_a_run_at_the_working_time_cap_does_not_stop_the_day_being_re_planned() -> None:
+    """Ann's run works 61.86 of her 62 minutes; counted in tenths with each leg rounded up it
+    is 62.2, which once made the whole Monday unsolvable, so Bob and Cid's crossed clients were
+    never swapped. Ann's run stays within her cap in exact minutes."""
+    snapshot = make_snapshot(
+        carers=[
+            carer("ann", at_km=0, max_working_min_per_day=62),
+            carer("bob", at_km=100),
+            carer("cid", at_km=0),
+        ],
+        packages=[
+            *(
+                package(
+                    f"c{k}",
+                    0.31 * k,
+                    [visit(earliest=540, latest=600, duration=20)],
+                    provider_id="prov-a",
+                    assignments=[_assign(["ann"], start=start)],
+                )
+                for k, start in ((1, 541), (2, 562), (3, 583))
+            ),
+            package("far", 100, provider_id="prov-a", assignments=[_assign(["cid"])]),
+            package("near", 0, provider_id="prov-a", assignments=[_assign(["bob"])]),
+        ],
+    )
+    plan = _run(snapshot)
+    assert _carers(plan, "far") == ["bob"]
+    assert _carers(plan, "near") == ["cid"]
+    assert [_carers(plan, f"c{k}") for k in (1, 2, 3)] == [["ann"]] * 3

@@ -18,6 +18,7 @@ from benchmarks.simulate import (
     Stream,
     default_policies,
     make_stream,
+    run,
     simulate,
 )
 from tests.builders import current_plan
@@ -106,7 +107,13 @@ def test_simulate_command_writes_results(
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--weeks", "0"), ("--clients", "0"), ("--nightly-time-limit", "x"), ("--policies", "best")],
+    [
+        ("--weeks", "0"),
+        ("--clients", "0"),
+        ("--nightly-time-limit", "x"),
+        ("--policies", "best"),
+        ("--workers", "0"),
+    ],
 )
 def test_bad_options_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
@@ -118,3 +125,13 @@ def test_bad_options_exit_2(
         status = int(str(exited.code))
     assert status == 2
     assert option in capsys.readouterr().err
+
+
+def test_policies_in_worker_processes_give_the_same_days_as_in_one() -> None:
+    """--workers runs policies side by side; the daytime policies repeat exactly."""
+    policies = default_policies(TINY)[:2]
+    alone = run(replace(TINY, weeks=1), policies)
+    side_by_side = run(replace(TINY, weeks=1, workers=2), policies)
+    assert list(side_by_side.records) == ["status_quo", "nearest_provider"]
+    assert side_by_side.records == alone.records
+    assert any(r.placed_today for r in alone.records["status_quo"])
