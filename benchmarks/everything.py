@@ -17,8 +17,12 @@ from tqdm import tqdm
 from benchmarks import report
 
 STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("simulation, Argyll and Bute", "benchmarks.simulate", ("--profile", "argyll")),
-    ("simulation, Torbay", "benchmarks.simulate", ("--profile", "torbay")),
+    (
+        "simulation, Argyll and Bute",
+        "benchmarks.simulate",
+        ("--profile", "argyll", "--workers", "2"),
+    ),
+    ("simulation, Torbay", "benchmarks.simulate", ("--profile", "torbay", "--workers", "2")),
     ("offers and joint placement", "benchmarks.allocation", ()),
     ("nightly re-optimisation", "benchmarks.nightly", ()),
     ("Solomon VRPTW", "benchmarks.solomon", ()),
