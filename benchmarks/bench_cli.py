@@ -17,6 +17,7 @@ BENCHMARKS = {
     "allocation": ("benchmarks.allocation", "offers and joint placement at Argyll scale"),
     "geodata": ("benchmarks.geodata_travel", "travel network realism and matrix speed"),
     "simulate": ("benchmarks.simulate", "weeks of brokerage under each policy, one stream"),
+    "waiting": ("benchmarks.waiting", "why referrals wait on a generated world; capacity by hour"),
     "api": ("benchmarks.api_load", "REST API offers latency, soak and schemathesis on loopback"),
     "report": ("benchmarks.report", "REPORT.md and its plots from the results written"),
     "all": ("benchmarks.everything", "every benchmark at full size, then the report (hours)"),

@@ -23,6 +23,7 @@ STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("--profile", "argyll", "--workers", "2"),
     ),
     ("simulation, Torbay", "benchmarks.simulate", ("--profile", "torbay", "--workers", "2")),
+    ("why referrals wait, Argyll and Bute", "benchmarks.waiting", ("--profile", "argyll")),
     ("offers and joint placement", "benchmarks.allocation", ()),
     ("nightly re-optimisation", "benchmarks.nightly", ()),
     ("Solomon VRPTW", "benchmarks.solomon", ()),
