@@ -14,7 +14,7 @@ Three phases, each never worse than what it starts from:
    carer and start. The objective is travel plus a cost for every visit occurrence given to a
    carer other than today's (continuity) and a small cost per minute a visit's start moves.
    Each day starts from today's runs; a day is kept as it is when today's runs do not fit the
-   model (for example a run already over its cap) or nothing better is found. With the
+   model (for example a visit outside its carer's shifts) or nothing better is found. With the
    council's continuity cap (``policy.max_distinct_carers_per_client``) no client ends the
    week with more distinct carers than the cap, or than today if that is more.
 2. **Provider moves** (at most ``max_moves`` clients). Clients whose visits cost their
