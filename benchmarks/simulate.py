@@ -836,6 +836,9 @@ def write_results(result: SimulationRun, out: Path, command: str, stem: str) -> 
         markdown(summary_table(result.summaries())),
         "",
         *[f"- {line}" for line in targets(result.summaries())],
+        f"- Why the starting world's referrals wait (the calls no provider's runs can fit, and "
+        f"carers on shift by hour): `carealloc bench waiting --profile {settings.profile}`, "
+        f"written to `waiting_{settings.profile}.md`.",
     ]
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [csv_path, md_path]
