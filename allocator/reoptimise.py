@@ -379,17 +379,14 @@ def _over_working_time(
 ) -> bool:
     """True when, in exact minutes, a carer's new day works over the daily maximum and over
     what today's runs already worked."""
-    modes = sorted(piece.minutes)
 
     def worked(routes: list[list[int]]) -> dict[str, float]:
         total: dict[str, float] = defaultdict(float)
         for k, route in enumerate(routes):
             if route:
-                minutes = piece.minutes[modes[problem.profile_of(k)]]
-                places = _places(problem, k, route)
-                total[vehicles[k][0].id] += float(
-                    sum(minutes[a, b] for a, b in itertools.pairwise(places))
-                ) + float(sum(int(problem.visit_service[i]) for i in route))
+                total[vehicles[k][0].id] += _route_travel(problem, piece, k, route) + float(
+                    sum(int(problem.visit_service[i]) for i in route)
+                )
         return total
 
     old, new = worked(before), worked(after)
@@ -444,17 +441,18 @@ def _places(problem: RoutingProblem, k: int, route: list[int]) -> list[int]:
     ]
 
 
+def _route_travel(problem: RoutingProblem, piece: Piece, k: int, route: list[int]) -> float:
+    """Travel minutes of vehicle ``k``'s route, in floating point from the piece's matrices."""
+    if not route:
+        return 0.0
+    minutes = piece.minutes[sorted(piece.minutes)[problem.profile_of(k)]]
+    places = _places(problem, k, route)
+    return float(sum(minutes[a, b] for a, b in itertools.pairwise(places)))
+
+
 def _travel(problem: RoutingProblem, piece: Piece, routes: list[list[int]]) -> float:
     """Travel minutes of ``routes``, in floating point from the piece's own matrices."""
-    modes = sorted(piece.minutes)
-    total = 0.0
-    for k, route in enumerate(routes):
-        if not route:
-            continue
-        minutes = piece.minutes[modes[problem.profile_of(k)]]
-        places = _places(problem, k, route)
-        total += float(sum(minutes[a, b] for a, b in itertools.pairwise(places)))
-    return total
+    return sum(_route_travel(problem, piece, k, route) for k, route in enumerate(routes))
 
 
 def _cost(problem: RoutingProblem, routes: list[list[int]], starts: dict[int, int]) -> int:
