@@ -7,11 +7,7 @@ import argparse
 
 def positive_seconds(text: str) -> float:
     """More than 0 seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number of seconds"
-        raise argparse.ArgumentTypeError(msg) from None
+    value = _number(text, "a number of seconds")
     if not value > 0:
         msg = "must be more than 0 seconds"
         raise argparse.ArgumentTypeError(msg)
@@ -35,13 +31,17 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        msg = f"{text!r} is not {what}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
 def seconds_up_to_an_hour(text: str) -> float:
     """More than 0 and at most 3600 seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number of seconds"
-        raise argparse.ArgumentTypeError(msg) from None
+    value = _number(text, "a number of seconds")
     if not 0 < value <= 3600:
         msg = "must be more than 0 and at most 3600 seconds"
         raise argparse.ArgumentTypeError(msg)
@@ -50,11 +50,7 @@ def seconds_up_to_an_hour(text: str) -> float:
 
 def ratio(text: str) -> float:
     """A number from 0.1 to 10 (carer hours over commissioned hours)."""
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"{text!r} is not a number"
-        raise argparse.ArgumentTypeError(msg) from None
+    value = _number(text, "a number")
     if not 0.1 <= value <= 10:
         msg = "must be between 0.1 and 10"
         raise argparse.ArgumentTypeError(msg)
