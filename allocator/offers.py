@@ -26,6 +26,7 @@ from allocator.model import (
     DAY_NAMES,
     DAYS,
     Assignment,
+    Lot,
     Offer,
     Package,
     Provider,
@@ -116,10 +117,17 @@ def ranked_drafts(
 def lot_standing(view: RunsView, package: Package, provider: Provider) -> bool | None:
     """True when the provider holds the package's lot, False when it may work it as an
     adjacent lot, None when it may not take the package at all."""
+    return standing_in_lots(view.snapshot.lots, package, provider)
+
+
+def standing_in_lots(
+    snapshot_lots: Sequence[Lot], package: Package, provider: Provider
+) -> bool | None:
+    """:func:`lot_standing` from the council's lots alone (no runs needed)."""
     if package.lot_id is None or package.lot_id in provider.lot_ids:
         return True
     if provider.works_adjacent_lots:
-        lots = {lot.id: lot for lot in view.snapshot.lots}
+        lots = {lot.id: lot for lot in snapshot_lots}
         for lot_id in provider.lot_ids:
             if lot_id in lots and package.lot_id in lots[lot_id].adjacent_lot_ids:
                 return False

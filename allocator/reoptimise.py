@@ -17,11 +17,16 @@ Three phases, each never worse than what it starts from:
    model (for example a visit outside its carer's shifts) or nothing better is found. With the
    council's continuity cap (``policy.max_distinct_carers_per_client``) no client ends the
    week with more distinct carers than the cap, or than today if that is more.
+   **Making room**: each waiting referral is also given to the piece of the provider best
+   placed to take it, its calls optional stops worth ``waiting_call_value_min`` each, so runs
+   are re-planned around it. It is placed only when every call of its week fits (all or
+   nothing); a day re-planned only for referrals that in the end do not fit goes back as it
+   was.
 2. **Provider moves** (at most ``max_moves`` clients). Clients whose visits cost their
    provider most travel are offered to the other providers on the re-optimised runs; a client
    moves when another provider's insertion saves more travel than the move's cost.
-3. **Waiting referrals**: the joint placement (:func:`allocator.batch.place_batch`) into the
-   re-optimised runs.
+3. **Waiting referrals** not placed in phase 1: the joint placement
+   (:func:`allocator.batch.place_batch`) into the re-optimised runs.
 
 The plan carries :class:`~allocator.model.PlanChanges`, the diff a broker approves. The whole
 plan is checked by the independent evaluator against today's: a provider's re-planned week
@@ -34,8 +39,8 @@ import datetime as dt
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -55,7 +60,7 @@ from allocator.model import (
     Snapshot,
     SolverInfo,
 )
-from allocator.offers import ranked_drafts
+from allocator.offers import ranked_drafts, standing_in_lots
 from allocator.placement import build_plan, draft_placement
 from allocator.routing import RoutingParams, RoutingProblem, Sync, solve
 from allocator.runs import RunsView, Stop
@@ -86,6 +91,13 @@ class ReoptimiseOptions:
     time_change_cost_per_min: float = 0.1
     provider_move_cost_min: float = 120.0
     place_waiting: bool = True
+    fit_waiting_in_runs: bool = True
+    """Give each waiting referral's calls to the runs search of the provider best placed to
+    take it (optional calls), so runs are re-planned around them; placed only when every call
+    of the week fits."""
+    waiting_call_value_min: float = 180.0
+    """What fitting one call of a waiting referral is worth in travel minutes: the runs search
+    may add up to this much travel, or re-plan that much of other clients' calls, to fit it."""
     solution_limit: int | None = None
     """Stop each day's search after this many solutions (repeatable runs, e.g. in tests)."""
 
@@ -116,16 +128,21 @@ class Piece:
     budget_s: float
     options: ReoptimiseOptions
     carer_cap: int | None
+    waiting: tuple[Package, ...] = ()
+    """Waiting referrals this provider's search may fit in (``fit_waiting_in_runs``)."""
 
     @property
     def occurrences(self) -> int:
-        return sum(len(a.carer_ids) for p in self.packages for a in p.assignments)
+        placed = sum(len(a.carer_ids) for p in self.packages for a in p.assignments)
+        return placed + sum(v.carers_required * len(v.days) for p in self.waiting for v in p.visits)
 
 
 @dataclass
 class PieceResult:
     provider_id: str
     assignments: dict[str, list[Assignment]]
+    placed: dict[str, list[Assignment]] = field(default_factory=dict)
+    """Waiting referrals fitted into the runs on every day of their week."""
     days_improved: int = 0
     days_kept: int = 0
     travel_before_min: float = 0.0
@@ -140,6 +157,8 @@ class _Node:
     assignment: Assignment
     slot: int
     fixed: bool
+    optional: bool = False
+    """A call of a waiting referral: it may be left out (at ``waiting_call_value_min``)."""
 
 
 def solve_piece(piece: Piece) -> PieceResult:
@@ -152,30 +171,68 @@ def solve_piece(piece: Piece) -> PieceResult:
         for day in DAYS
     }
     total = max(1, sum(occurrences_by_day.values()))
+    # Waiting referrals still in the running: one that misses a call on some day is out.
+    fitting = {p.id: p for p in piece.waiting}
+    fitted: dict[str, list[Assignment]] = {p.id: [] for p in piece.waiting}
+    # Days re-planned only because waiting calls made it pay: (day, its referrals, travel).
+    for_waiting: list[tuple[str, set[str], float, float]] = []
     for day in DAYS:
+        calls = {p.id: sum(1 for v in p.visits if day in v.days) for p in fitting.values()}
+        today = [p for p in fitting.values() if calls[p.id]]
         if occurrences_by_day[day] == 0:
+            for p in today:
+                fitting.pop(p.id)
             continue
         budget = max(0.2, piece.budget_s * occurrences_by_day[day] / total)
-        outcome = _solve_day(piece, day, result.assignments, budget)
+        outcome = _solve_day(piece, day, result.assignments, budget, today)
         before, after, new = outcome
         result.travel_before_min += before
+        for p in today:
+            got = new.pop(p.id, []) if new is not None else []
+            if len(got) == calls[p.id]:
+                fitted[p.id].extend(got)
+            else:
+                fitting.pop(p.id)
         if new is None:
             result.days_kept += 1
             result.travel_after_min += before
             continue
+        if new.pop(_ONLY_WITH_WAITING, None) is not None:
+            for_waiting.append((day, {p.id for p in today}, before, after))
         result.days_improved += 1
         result.travel_after_min += after
         for package_id, assignments in new.items():
             others = [a for a in result.assignments[package_id] if a.day != day]
             result.assignments[package_id] = others + assignments
+    for package_id in fitting:
+        carers = {c for a in fitted[package_id] for c in a.carer_ids}
+        if piece.carer_cap is None or len(carers) <= piece.carer_cap:
+            result.placed[package_id] = fitted[package_id]
+    for day, referral_ids, before, after in for_waiting:
+        if referral_ids & result.placed.keys():
+            continue
+        # None of the referrals it was re-planned for is placed: the day goes back as it was.
+        for package_id, assignments in current.items():
+            others = [a for a in result.assignments[package_id] if a.day != day]
+            result.assignments[package_id] = others + [a for a in assignments if a.day == day]
+        result.days_improved -= 1
+        result.days_kept += 1
+        result.travel_after_min += before - after
     result.wall_s = time.monotonic() - started
     return result
 
 
 def _solve_day(
-    piece: Piece, day: str, week: dict[str, list[Assignment]], budget_s: float
+    piece: Piece,
+    day: str,
+    week: dict[str, list[Assignment]],
+    budget_s: float,
+    waiting: Sequence[Package] = (),
 ) -> tuple[float, float, dict[str, list[Assignment]] | None]:
-    """(travel before, travel after, new assignments of the day or None to keep it)."""
+    """(travel before, travel after, new assignments of the day or None to keep it).
+
+    The calls of ``waiting`` on this day are optional stops; those fitted come back under
+    their referral's id (travel figures are of the placed clients' calls only, as before)."""
     index = {p: i for i, p in enumerate(piece.points)}
     modes = sorted(piece.minutes)
     vehicles: list[tuple[Carer, Shift]] = [
@@ -193,7 +250,22 @@ def _solve_day(
                 nodes.extend(_Node(package, a, slot, fixed) for slot in range(len(a.carer_ids)))
     if not nodes:
         return 0.0, 0.0, None
-    visits = {(p.id, v.id): v for p in piece.packages for v in p.visits}
+    for package in waiting:
+        for visit in package.visits:
+            if day in visit.days:
+                # Not a real assignment yet: a placeholder the pair's two stops share.
+                call = Assignment.model_construct(
+                    visit_id=visit.id,
+                    day=day,
+                    carer_ids=[""] * visit.carers_required,
+                    start_min=visit.earliest_start_min,
+                    locked=False,
+                )
+                nodes.extend(
+                    _Node(package, call, slot, fixed=False, optional=True)
+                    for slot in range(visit.carers_required)
+                )
+    visits = {(p.id, v.id): v for p in [*piece.packages, *waiting] for v in p.visits}
 
     def vehicle_of(carer_id: str, start: int, end: int) -> int | None:
         for k in by_carer.get(carer_id, []):
@@ -215,12 +287,30 @@ def _solve_day(
     syncs: list[Sync] = []
     first_slot: dict[int, int] = {}
     cap_sets = _carers_elsewhere(piece, week, day)
+    drop = np.full(n, -1, dtype=np.int64)
+    value = round(piece.options.waiting_call_value_min * _COST_SCALE)
 
     for i, node in enumerate(nodes):
         visit = visits[(node.package.id, node.assignment.visit_id)]
         a = node.assignment
         location[i] = index[node.package.location]
         service[i] = visit.duration_min
+        if node.optional:
+            drop[i] = value
+            earliest[i], latest[i] = visit.earliest_start_min, visit.latest_start_min
+            allowed.append(
+                [
+                    kk
+                    for kk, (carer, _) in enumerate(vehicles)
+                    if _may_serve(carer, node.package, visit.required_skills)
+                ]
+            )
+            preferred.append(frozenset())
+            if node.slot == 0:
+                first_slot[id(a)] = i
+            else:
+                syncs.append(Sync(first_slot[id(a)], i))
+            continue
         found = vehicle_of(a.carer_ids[node.slot], a.start_min, a.start_min + visit.duration_min)
         if found is None:  # today's run does not fit its own shifts: leave the day alone
             return 0.0, 0.0, None
@@ -271,7 +361,8 @@ def _solve_day(
     ]
     routes: list[list[int]] = [[] for _ in range(v)]
     for i in sorted(range(n), key=lambda i: (nodes[i].assignment.start_min, i)):
-        routes[current_vehicle[i]].append(i)
+        if not nodes[i].optional:
+            routes[current_vehicle[i]].append(i)
     # Today's runs keep within the cap in exact minutes; rounding each leg up to a tenth can
     # put one a few tenths over, which would make today's runs infeasible to the model and
     # the whole day kept. So a carer's cap here is the larger of the cap and today's rounded
@@ -318,6 +409,7 @@ def _solve_day(
         visit_allowed=allowed,
         visit_preferred=preferred,
         visit_change_penalty=penalty,
+        visit_drop_penalty=drop if waiting else None,
         visit_target=target,
         target_cost=max(0, round(piece.options.time_change_cost_per_min * _COST_SCALE)),
         syncs=syncs,
@@ -330,7 +422,8 @@ def _solve_day(
     )
     if solution is None:
         return before, before, None
-    after = _travel(problem, piece, solution.routes)
+    without = [[i for i in route if not nodes[i].optional] for route in solution.routes]
+    after = _travel(problem, piece, without)
     old_cost = _cost(problem, routes, {i: int(nodes[i].assignment.start_min) for i in range(n)})
     new_cost = _cost(problem, solution.routes, solution.starts)
     if new_cost >= old_cost:
@@ -339,7 +432,7 @@ def _solve_day(
     carer_of = {i: vehicles[k][0].id for k, route in enumerate(solution.routes) for i in route}
     new: dict[str, list[Assignment]] = defaultdict(list)
     for i, node in enumerate(nodes):
-        if node.slot != 0:
+        if node.slot != 0 or i not in carer_of:
             continue
         a = node.assignment
         pair = [i] + [j for j in range(i + 1, n) if nodes[j].assignment is a]
@@ -352,10 +445,17 @@ def _solve_day(
                 locked=a.locked,
             )
         )
-    if _over_cap(piece, week, day, new) or _over_working_time(
-        piece, vehicles, problem, routes, solution.routes
-    ):
+    placed = {p.id for p in piece.packages}
+    if _over_cap(
+        piece, week, day, {k: a for k, a in new.items() if k in placed}
+    ) or _over_working_time(piece, vehicles, problem, routes, solution.routes):
         return before, before, None
+    if waiting and _cost(problem, without, solution.starts, dropped=False) >= _cost(
+        problem, routes, {i: int(nodes[i].assignment.start_min) for i in range(n)}, dropped=False
+    ):
+        # It pays only with the waiting calls in: say so, so the week can be put back when
+        # none of them is placed in the end.
+        new[_ONLY_WITH_WAITING] = []
     return before, after, dict(new)
 
 
@@ -455,8 +555,29 @@ def _travel(problem: RoutingProblem, piece: Piece, routes: list[list[int]]) -> f
     return sum(_route_travel(problem, piece, k, route) for k, route in enumerate(routes))
 
 
-def _cost(problem: RoutingProblem, routes: list[list[int]], starts: dict[int, int]) -> int:
-    """The routing objective of a solution, recomputed here (travel, carer and time changes)."""
+_ONLY_WITH_WAITING = ""
+"""Key of a day's result whose re-plan pays only with waiting referrals' calls in it."""
+
+
+def _dropped(problem: RoutingProblem, routes: list[list[int]]) -> int:
+    """The cost of the optional visits ``routes`` leave out."""
+    if problem.visit_drop_penalty is None:
+        return 0
+    served = {i for route in routes for i in route}
+    return sum(
+        int(p) for i, p in enumerate(problem.visit_drop_penalty) if p >= 0 and i not in served
+    )
+
+
+def _cost(
+    problem: RoutingProblem,
+    routes: list[list[int]],
+    starts: dict[int, int],
+    *,
+    dropped: bool = True,
+) -> int:
+    """The routing objective of a solution, recomputed here (travel, carer and time changes,
+    and with ``dropped`` the value of the optional visits left out)."""
     cost = problem.cost if problem.cost is not None else problem.time
     total = 0
     for k, route in enumerate(routes):
@@ -471,7 +592,7 @@ def _cost(problem: RoutingProblem, routes: list[list[int]], starts: dict[int, in
                 total += int(penalty[i]) if k not in preferred[i] else 0
             if problem.visit_target is not None and problem.visit_target[i] >= 0:
                 total += problem.target_cost * abs(starts[i] - int(problem.visit_target[i]))
-    return total
+    return total + (_dropped(problem, routes) if dropped else 0)
 
 
 def _pieces(
@@ -485,10 +606,14 @@ def _pieces(
     for carer in snapshot.carers:
         carers_of[carer.provider_id].append(carer)
     modes = sorted({c.travel_mode for c in snapshot.carers})
+    waiting = _waiting_by_provider(snapshot, travel, by_provider.keys(), carers_of, options)
     pieces = []
     for provider_id, packages in by_provider.items():
         carers = carers_of[provider_id]
-        points = tuple(dict.fromkeys([c.base for c in carers] + [p.location for p in packages]))
+        mine = tuple(waiting.get(provider_id, ()))
+        points = tuple(
+            dict.fromkeys([c.base for c in carers] + [p.location for p in [*packages, *mine]])
+        )
         rows = travel.indices(points)
         minutes: dict[str, np.ndarray] = {
             mode: np.asarray(travel.minutes[mode][np.ix_(rows, rows)], dtype=float)
@@ -504,6 +629,7 @@ def _pieces(
                 budget_s=0.0,
                 options=options,
                 carer_cap=snapshot.policy.max_distinct_carers_per_client,
+                waiting=mine,
             )
         )
     # Share the budget by size; with w workers each worker-second is worth one piece-second.
@@ -514,16 +640,42 @@ def _pieces(
 
 
 def _with_budget(piece: Piece, budget_s: float) -> Piece:
-    return Piece(
-        piece.provider_id,
-        piece.carers,
-        piece.packages,
-        piece.points,
-        piece.minutes,
-        budget_s,
-        piece.options,
-        piece.carer_cap,
-    )
+    return replace(piece, budget_s=budget_s)
+
+
+def _waiting_by_provider(
+    snapshot: Snapshot,
+    travel: TravelMatrix,
+    provider_ids: Iterable[str],
+    carers_of: dict[str, list[Carer]],
+    options: ReoptimiseOptions,
+) -> dict[str, list[Package]]:
+    """Each waiting referral for the provider best placed to take it: one that may work its
+    lot, with carers who could do all its calls, whose nearest such carer (the second
+    nearest for a double-handed package) lives nearest."""
+    if not (options.place_waiting and options.fit_waiting_in_runs):
+        return {}
+    providers = [p for p in snapshot.providers if p.id in set(provider_ids)]
+    chosen: dict[str, list[Package]] = defaultdict(list)
+    for referral in snapshot.referrals:
+        skills = sorted({s for v in referral.visits for s in v.required_skills})
+        pair = max(v.carers_required for v in referral.visits)
+        to = travel.index(referral.location)
+        best: tuple[float, str] | None = None
+        for provider in providers:
+            if standing_in_lots(snapshot.lots, referral, provider) is None:
+                continue
+            able = [c for c in carers_of[provider.id] if _may_serve(c, referral, skills)]
+            if len(able) < pair:
+                continue
+            near = sorted(
+                float(travel.minutes[c.travel_mode][travel.index(c.base), to]) for c in able
+            )
+            if best is None or (near[pair - 1], provider.id) < best:
+                best = (near[pair - 1], provider.id)
+        if best is not None:
+            chosen[best[1]].append(referral)
+    return chosen
 
 
 # --- the whole night ------------------------------------------------------------------------
@@ -573,10 +725,12 @@ def reoptimise(
     pieces = _pieces(snapshot, travel, options, options.time_limit_s * runs_share)
 
     week: dict[str, list[Assignment]] = {}
+    fitted: dict[str, tuple[str, list[Assignment]]] = {}
     saved = 0.0
     improved_days = kept_days = 0
     for done, result in enumerate(executor.map_unordered(solve_piece, pieces, stop), start=1):
         week.update(result.assignments)
+        fitted.update({k: (result.provider_id, a) for k, a in result.placed.items()})
         improved_days += result.days_improved
         kept_days += result.days_kept
         saved += result.travel_before_min - result.travel_after_min
@@ -588,7 +742,7 @@ def reoptimise(
                 "travel_saved_min_per_week": round(saved, 1),
             },
         )
-    improved = _with_runs(snapshot, week)
+    improved = _with_fitted(_with_runs(snapshot, week), fitted)
 
     # The evaluator, not the solver, has the last word on every re-planned provider.
     check = evaluate(improved, _as_plan(improved), travel)
@@ -596,7 +750,8 @@ def reoptimise(
     broken.discard(None)
     if broken:
         keep = {p.id: p.assignments for p in snapshot.packages if p.provider_id in broken}
-        improved = _with_runs(improved, keep)
+        fitted = {k: f for k, f in fitted.items() if f[0] not in broken}
+        improved = _with_fitted(_with_runs(snapshot, {**week, **keep}), fitted)
 
     moves: list[ProviderMove] = []
     if options.max_moves and not stop():
@@ -614,6 +769,8 @@ def reoptimise(
     changes = _changes(snapshot, improved, plan, moves, travel)
     after = evaluate(snapshot, plan, travel)
     days = f"{improved_days} provider-days re-planned, {kept_days} kept as they were"
+    if fitted:
+        days += f"; {len(fitted)} waiting referrals placed by re-planning runs around them"
     if broken:
         days += f"; {len(broken)} providers' re-planned weeks put back by the evaluator"
     status = f"stopped early: best plan so far ({days})" if stop() else f"ok ({days})"
@@ -657,6 +814,21 @@ def _with_runs(snapshot: Snapshot, runs: dict[str, list[Assignment]]) -> Snapsho
         for p in snapshot.packages
     ]
     return snapshot.model_copy(update={"packages": packages})
+
+
+def _with_fitted(snapshot: Snapshot, fitted: dict[str, tuple[str, list[Assignment]]]) -> Snapshot:
+    """``snapshot`` with the waiting referrals fitted into the runs placed (provider, runs)."""
+    placed = [
+        r.model_copy(update={"provider_id": fitted[r.id][0], "assignments": fitted[r.id][1]})
+        for r in snapshot.referrals
+        if r.id in fitted
+    ]
+    return snapshot.model_copy(
+        update={
+            "packages": [*snapshot.packages, *placed],
+            "referrals": [r for r in snapshot.referrals if r.id not in fitted],
+        }
+    )
 
 
 def _as_plan(snapshot: Snapshot) -> Plan:

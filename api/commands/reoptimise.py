@@ -58,6 +58,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="re-plan runs only; do not place waiting referrals",
     )
+    parser.add_argument(
+        "--no-make-room",
+        action="store_true",
+        help="place waiting referrals only into time the re-planned runs leave free; do not "
+        "re-plan runs around them",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar (for batch jobs)")
     parser.set_defaults(handler=run)
 
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         place_waiting=not args.keep_waiting,
+        fit_waiting_in_runs=not args.no_make_room,
     )
     bar = tqdm(total=100, disable=args.quiet, file=sys.stderr, unit="%", desc="re-optimising")
 

@@ -278,3 +278,66 @@ def test_a_run_at_the_working_time_cap_does_not_stop_the_day_being_re_planned() 
     assert _carers(plan, "far") == ["bob"]
     assert _carers(plan, "near") == ["cid"]
     assert [_carers(plan, f"c{k}") for k in (1, 2, 3)] == [["ann"]] * 3
+
+
+def _room_for_one_hour(tuesday_taken: bool = False) -> Snapshot:
+    """Ann's usual client is seen at 10:00 (any time 08:00-11:00 would do); the waiting client,
+    next door, needs an hour starting 09:50-10:00. Only moving the usual call makes room.
+    With ``tuesday_taken`` the waiting client also needs Tuesday, when Bob (the only carer
+    working) is held by a locked call at that hour."""
+    days = ("mon", "tue") if tuesday_taken else ("mon",)
+    carers = [carer("ann", at_km=0, start_min=480, end_min=720, days=("mon",))]
+    packages = [
+        package(
+            "usual",
+            1,
+            [visit(earliest=480, latest=660)],
+            provider_id="prov-a",
+            assignments=[_assign(["ann"], start=600)],
+        )
+    ]
+    if tuesday_taken:
+        carers.append(carer("bob", at_km=0, start_min=480, end_min=720, days=("tue",)))
+        packages.append(
+            package(
+                "tuesday",
+                1,
+                [visit(earliest=590, latest=600, duration=60, days=("tue",))],
+                provider_id="prov-a",
+                assignments=[_assign(["bob"], start=600, day="tue", locked=True)],
+            )
+        )
+    return make_snapshot(
+        carers=carers,
+        packages=packages,
+        referrals=[package("new", 1, [visit(earliest=590, latest=600, duration=60, days=days)])],
+    )
+
+
+def test_runs_are_re_planned_around_a_waiting_referral_that_fits_nowhere_as_they_stand() -> None:
+    snapshot = _room_for_one_hour()
+    options = ReoptimiseOptions(time_limit_s=5, solution_limit=200)
+    plan = _run(snapshot, options)
+    assert plan.changes is not None
+    assert plan.changes.newly_placed_package_ids == ["new"]
+    [call] = plan.placement("new").assignments  # type: ignore[union-attr]
+    assert call.carer_ids == ["ann"] and 590 <= call.start_min <= 600
+    [usual] = plan.placement("usual").assignments  # type: ignore[union-attr]
+    assert usual.start_min + 30 <= call.start_min or usual.start_min >= call.start_min + 60
+    # Placing into the runs as they stand (the re-plan not told of the waiting) cannot.
+    without = _run(
+        snapshot, ReoptimiseOptions(time_limit_s=5, solution_limit=200, fit_waiting_in_runs=False)
+    )
+    assert without.changes is not None and without.changes.newly_placed_package_ids == []
+
+
+def test_a_referral_that_fits_only_some_days_is_not_placed_and_those_days_go_back() -> None:
+    """Monday has room once the usual call moves; Tuesday has none. The package is all or
+    nothing, so it keeps waiting and Monday's usual call keeps its time."""
+    snapshot = _room_for_one_hour(tuesday_taken=True)
+    plan = _run(snapshot, ReoptimiseOptions(time_limit_s=5, solution_limit=200))
+    assert plan.placement("new") is None
+    assert [u.package_id for u in plan.unplaced] == ["new"]
+    [usual] = plan.placement("usual").assignments  # type: ignore[union-attr]
+    assert (usual.carer_ids, usual.start_min) == (["ann"], 600)
+    assert plan.changes is not None and plan.changes.visits_with_new_time == 0

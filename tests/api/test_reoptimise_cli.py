@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import api.commands.reoptimise as command
 from allocator.io import read_plan
+from allocator.model import Plan
+from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from api.cli import main
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "docs" / "examples" / "snapshot.json")
@@ -37,6 +41,25 @@ def test_keep_waiting_only_replans_runs(tmp_path: Path) -> None:
     plan = read_plan(out)
     assert plan.changes is not None and plan.changes.newly_placed_package_ids == []
     assert {u.package_id for u in plan.unplaced} == {"R-001", "R-002"}
+
+
+def test_no_make_room_places_waiting_only_into_free_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flag reaches the core (whose tests show what making room does)."""
+    seen: list[ReoptimiseOptions] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Plan:
+        seen.append(args[2])
+        return reoptimise(*args, **kwargs)
+
+    monkeypatch.setattr(command, "reoptimise", spy)
+    out = tmp_path / "plan.json"
+    args = ["reoptimise", EXAMPLE, "--out", str(out), "--time-limit", "2", "--workers", "1"]
+    assert main([*args, "--quiet"]) == 0
+    assert main([*args, "--no-make-room", "--quiet"]) == 0
+    assert [o.fit_waiting_in_runs for o in seen] == [True, False]
+    assert read_plan(out).changes is not None
 
 
 @pytest.mark.parametrize(
