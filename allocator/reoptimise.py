@@ -651,8 +651,9 @@ def _waiting_by_provider(
     options: ReoptimiseOptions,
 ) -> dict[str, list[Package]]:
     """Each waiting referral for the provider best placed to take it: one that may work its
-    lot, with carers who could do all its calls, whose nearest such carer (the second
-    nearest for a double-handed package) lives nearest."""
+    lot, with carers who could do all its calls; the client's preferred provider if it is
+    one of those, otherwise the one whose nearest such carer (the second nearest for a
+    double-handed package) lives nearest."""
     if not (options.place_waiting and options.fit_waiting_in_runs):
         return {}
     providers = [p for p in snapshot.providers if p.id in set(provider_ids)]
@@ -661,7 +662,8 @@ def _waiting_by_provider(
         skills = sorted({s for v in referral.visits for s in v.required_skills})
         pair = max(v.carers_required for v in referral.visits)
         to = travel.index(referral.location)
-        best: tuple[float, str] | None = None
+        preferred = referral.preferences.preferred_provider_id
+        best: tuple[bool, float, str] | None = None
         for provider in providers:
             if standing_in_lots(snapshot.lots, referral, provider) is None:
                 continue
@@ -671,10 +673,11 @@ def _waiting_by_provider(
             near = sorted(
                 float(travel.minutes[c.travel_mode][travel.index(c.base), to]) for c in able
             )
-            if best is None or (near[pair - 1], provider.id) < best:
-                best = (near[pair - 1], provider.id)
+            key = (provider.id != preferred, near[pair - 1], provider.id)
+            if best is None or key < best:
+                best = key
         if best is not None:
-            chosen[best[1]].append(referral)
+            chosen[best[2]].append(referral)
     return chosen
 
 

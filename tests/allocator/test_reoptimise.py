@@ -341,3 +341,38 @@ def test_a_referral_that_fits_only_some_days_is_not_placed_and_those_days_go_bac
     [usual] = plan.placement("usual").assignments  # type: ignore[union-attr]
     assert (usual.carer_ids, usual.start_min) == (["ann"], 600)
     assert plan.changes is not None and plan.changes.visits_with_new_time == 0
+
+
+def test_room_is_made_with_the_clients_preferred_provider_when_it_may_take_them() -> None:
+    """Provider B's carer lives 50 km away, A's next door; the client asked for B, and B's
+    run can make room, so B's run is re-planned, not A's."""
+    near = _room_for_one_hour()
+    snapshot = make_snapshot(
+        providers=[provider("prov-a"), provider("prov-b")],
+        carers=[
+            carer("ann", "prov-a", at_km=0, start_min=480, end_min=720, days=("mon",)),
+            carer("bea", "prov-b", at_km=50, start_min=480, end_min=720, days=("mon",)),
+        ],
+        packages=[
+            *(p.model_dump() for p in near.packages),
+            package(
+                "usual-b",
+                51,
+                [visit(earliest=480, latest=660)],
+                provider_id="prov-b",
+                assignments=[_assign(["bea"], start=600)],
+            ),
+        ],
+        referrals=[
+            package(
+                "new",
+                1,
+                [visit(earliest=590, latest=600, duration=60)],
+                preferences={"preferred_provider_id": "prov-b"},
+            )
+        ],
+    )
+    plan = _run(snapshot, ReoptimiseOptions(time_limit_s=5, solution_limit=200))
+    placed = plan.placement("new")
+    assert placed is not None and placed.provider_id == "prov-b"
+    assert [a.carer_ids for a in placed.assignments] == [["bea"]]
