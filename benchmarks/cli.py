@@ -12,7 +12,7 @@ from allocator.io import write_model
 from api.commands.args import ratio, seconds_up_to_an_hour, whole_number
 from api.errors import UserError
 from benchmarks.demo import DemoSettings, render_text, run_demo, write_outputs
-from benchmarks.generator import ArgyllSettings, WorldSettings, generate_argyll
+from benchmarks.generator import ArgyllSettings, WorldSettings, generate_argyll, rota_option
 from benchmarks.torbay import TorbaySettings, generate_torbay
 
 
@@ -37,6 +37,7 @@ def _world_options(parser: argparse.ArgumentParser) -> None:
         metavar="R",
         help="carer working hours over commissioned hours (default 2.0)",
     )
+    rota_option(parser)
 
 
 def register_generate(subparsers: Any) -> None:
@@ -70,6 +71,7 @@ def _settings(args: argparse.Namespace, profile: str = "argyll") -> WorldSetting
         "clients": args.clients,
         "new_referrals": args.new_referrals,
         "capacity_ratio": args.capacity_ratio,
+        "rota": args.rota,
     }
     if args.clients is not None and args.clients < 1:
         msg = "--clients must be at least 1"

@@ -252,7 +252,8 @@ def headline(result: DemoResult) -> list[str]:
     visits = sum(len(v.days) for p in snap.packages for v in p.visits)
     lines = [
         f"Argyll and Bute, generated world seed {result.settings.seed} ({world.clients} clients "
-        f"ever referred, capacity ratio {world.capacity_ratio:g}): {len(snap.providers)} "
+        f"ever referred, capacity ratio {world.capacity_ratio:g}, {world.rota} rota): "
+        f"{len(snap.providers)} "
         f"providers, {len(snap.carers)} carers, {len(snap.packages)} clients receiving care "
         f"({visits:,} visits a week), {len(snap.referrals) - len(new)} on the waiting list and "
         f"{len(new)} new referrals today.",
@@ -325,7 +326,9 @@ def render_markdown(result: DemoResult) -> str:
         "# carealloc demo: today's referrals in Argyll and Bute",
         "",
         f"Command: `carealloc demo --seed {result.settings.seed} --clients {world.clients} "
-        f"--new-referrals {world.new_referrals}`. Generated data (docs/generator.md); both plans "
+        f"--new-referrals {world.new_referrals}"
+        + (f" --rota {world.rota}" if world.rota != "standard" else "")
+        + "`. Generated data (docs/generator.md); both plans "
         "re-checked by the independent evaluator.",
         "",
         *[f"- {line}" for line in headline(result)],

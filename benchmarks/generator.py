@@ -12,6 +12,7 @@ The same seed and arguments always give the same snapshot.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,9 +121,24 @@ surroundings)."""
 TOWN_SPREAD_KM = 0.6
 RURAL_SPREAD_KM = 1.5
 
+
+@dataclass(frozen=True)
+class Rota:
+    """The shifts of a carer's working day, in minutes after midnight: a morning shift and,
+    for all but the mornings-only carers, an evening one (split shifts)."""
+
+    morning: tuple[int, int]
+    evening: tuple[int, int]
+
+
 # Carers: split shifts five days a week on a rota, a third mornings only (assumptions).
-MORNING_SHIFT = (420, 840)  # 07:00-14:00
-EVENING_SHIFT = (960, 1350)  # 16:00-22:30
+ROTAS = {
+    "standard": Rota(morning=(420, 840), evening=(960, 1350)),  # 07:00-14:00, 16:00-22:30
+    "late-finish": Rota(morning=(420, 870), evening=(960, 1380)),  # 07:00-14:30, 16:00-23:00
+}
+"""Rotas a world can be generated with (``--rota``): ``standard`` is the default;
+``late-finish`` is a commissioning scenario, mornings to 14:30 so a lunch call can start as
+late as its window allows and evenings to 23:00 for bed calls."""
 MORNINGS_ONLY_SHARE = 0.30
 WORK_DAYS = 5
 MAX_WORKING_MIN = 600
@@ -145,6 +161,8 @@ class WorldSettings:
     """Carer working hours (each rostered day's shifts, capped at the daily maximum) over the
     commissioned carer hours of all clients. 1.0 is capacity parity; rural travel (about 25
     minutes per contact hour) and the morning peak mean about 2 is needed to place most."""
+    rota: str = "standard"
+    """The carers' shifts, a key of :data:`ROTAS`."""
     today: dt.date = TODAY
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -191,6 +209,16 @@ class Home:
     lot_id: str
     locality: str | None = None
     """Filled by :func:`api.prepare.prepare_snapshot` when None (inside Argyll and Bute)."""
+
+
+def rota_option(parser: argparse.ArgumentParser) -> None:
+    """``--rota``: the carers' shifts of a generated world."""
+    parser.add_argument(
+        "--rota",
+        choices=sorted(ROTAS),
+        help="carers' shifts: standard 07:00-14:00 and 16:00-22:30 (the default); late-finish "
+        "07:00-14:30 and 16:00-23:00, the same carer hours as a scenario",
+    )
 
 
 def _pick(rng: np.random.Generator, table: dict[Any, float]) -> Any:
@@ -321,6 +349,7 @@ def _carers(
     profile: Profile,
     communities: list[tuple[str, Place, float]],
     capacity_ratio: float,
+    rota: Rota,
 ) -> list[dict[str, Any]]:
     """Carers per lot in proportion to its care demand, shared among the lot's providers.
 
@@ -328,8 +357,8 @@ def _carers(
     lot's clients live around, weighted by their care minutes (a local provider only from its
     home area). Days off are staggered so every day of the week has its share of carers.
     """
-    morning = MORNING_SHIFT[1] - MORNING_SHIFT[0]
-    evening = EVENING_SHIFT[1] - EVENING_SHIFT[0]
+    morning = rota.morning[1] - rota.morning[0]
+    evening = rota.evening[1] - rota.evening[0]
     day_minutes = min(MAX_WORKING_MIN, morning) * MORNINGS_ONLY_SHARE + min(
         MAX_WORKING_MIN, morning + evening
     ) * (1 - MORNINGS_ONLY_SHARE)
@@ -362,6 +391,7 @@ def _carers(
                         base,
                         first_day=number,
                         walker_share=profile.walker_share_in_towns,
+                        rota=rota,
                     )
                 )
     return carers
@@ -374,14 +404,15 @@ def _carer(
     base: Place,
     first_day: int,
     walker_share: float,
+    rota: Rota,
 ) -> dict[str, Any]:
     days = [DAYS[(first_day + k) % 7] for k in range(WORK_DAYS)]
     mornings_only = rng.random() < MORNINGS_ONLY_SHARE
     shifts = []
     for day in days:
-        shifts.append({"day": day, "start_min": MORNING_SHIFT[0], "end_min": MORNING_SHIFT[1]})
+        shifts.append({"day": day, "start_min": rota.morning[0], "end_min": rota.morning[1]})
         if not mornings_only:
-            shifts.append({"day": day, "start_min": EVENING_SHIFT[0], "end_min": EVENING_SHIFT[1]})
+            shifts.append({"day": day, "start_min": rota.evening[0], "end_min": rota.evening[1]})
     walks = (base.population or 0) >= 4000 and rng.random() < walker_share
     return {
         "id": carer_id,
@@ -463,7 +494,10 @@ def build_world(
         (home.lot_id, home.place, _carer_minutes(package))
         for package, home in zip(history, homes[: settings.clients], strict=True)
     ]
-    carers = _carers(rng, profile, communities, settings.capacity_ratio)
+    if settings.rota not in ROTAS:
+        msg = f"rota must be one of {', '.join(ROTAS)}, got {settings.rota!r}"
+        raise ValueError(msg)
+    carers = _carers(rng, profile, communities, settings.capacity_ratio, ROTAS[settings.rota])
     history.sort(key=lambda p: p["waiting_since"])
     providers = [
         {

@@ -27,6 +27,10 @@ PROFILES = ("argyll", "torbay")
 # Results written by the other benchmarks, linked from the report when present.
 OTHER_RESULTS = (
     ("waiting_argyll.md", "Why referrals wait on the Argyll world, and capacity by hour"),
+    (
+        "waiting_argyll_late-finish.md",
+        "The same on the late-finish rota scenario (shifts to 14:30 and 23:00)",
+    ),
     ("waiting_torbay.md", "Why referrals wait on the Torbay world, and capacity by hour"),
     ("allocation.md", "Offers and joint placement at Argyll scale"),
     ("nightly.md", "The nightly re-optimisation at Argyll scale"),

@@ -62,6 +62,7 @@ from benchmarks.generator import (
     argyll_homes,
     generate_argyll,
     new_package,
+    rota_option,
 )
 from benchmarks.paths import RESULTS
 from benchmarks.tables import Table, markdown, text_table, write_csv
@@ -93,10 +94,13 @@ class WorldKind:
 
 
 def world_kind(
-    profile: str, clients: int | None = None, capacity_ratio: float | None = None
+    profile: str,
+    clients: int | None = None,
+    capacity_ratio: float | None = None,
+    rota: str | None = None,
 ) -> WorldKind:
-    """The Argyll or Torbay world, optionally resized (no new referrals on day 0: the stream
-    brings them)."""
+    """The Argyll or Torbay world, optionally resized or on another rota (no new referrals on
+    day 0: the stream brings them)."""
     if profile == "torbay":
         base: WorldSettings = TorbaySettings(new_referrals=0)
         kind = WorldKind(TORBAY, base, generate_torbay, torbay_homes, TorbayTravel())
@@ -111,6 +115,8 @@ def world_kind(
         update["clients"] = clients
     if capacity_ratio is not None:
         update["capacity_ratio"] = capacity_ratio
+    if rota is not None:
+        update["rota"] = rota
     return replace(kind, settings=replace(base, **update))
 
 
@@ -124,6 +130,9 @@ class SimulationSettings:
     clients: int | None = None
     """Clients of the starting world (the profile's default when None)."""
     capacity_ratio: float | None = None
+    rota: str | None = None
+    """The carers' shifts (:data:`benchmarks.generator.ROTAS`; the profile's default when
+    None)."""
     referrals_per_day: float | None = None
     """Mean arrivals a day (Poisson); by default as many as are expected to end, so demand
     stays level."""
@@ -169,7 +178,7 @@ def _end_day(rng: np.random.Generator, package: Package, arrival_day: int) -> in
 
 def make_stream(settings: SimulationSettings) -> Stream:
     """Generate the starting world and draw the stream (deterministic per seed)."""
-    kind = world_kind(settings.profile, settings.clients, settings.capacity_ratio)
+    kind = world_kind(settings.profile, settings.clients, settings.capacity_ratio, settings.rota)
     start = kind.generate(settings.seed, kind.settings)
     rng = np.random.default_rng([settings.seed, 2026])
     days = 7 * settings.weeks
@@ -896,6 +905,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=_count, default=1, metavar="N", help="default 1")
     parser.add_argument("--clients", type=_count, metavar="N", help="clients of the start")
     parser.add_argument("--capacity-ratio", type=ratio, metavar="R")
+    rota_option(parser)
     parser.add_argument(
         "--policies",
         type=_policy_names,
@@ -940,6 +950,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         clients=clients,
         capacity_ratio=args.capacity_ratio,
+        rota=args.rota,
         nightly_time_limit_s=nightly_s or SimulationSettings.nightly_time_limit_s,
         progress=sys.stderr.isatty(),
         workers=args.workers,
@@ -957,6 +968,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --clients {args.clients}"
     if args.capacity_ratio is not None:
         command += f" --capacity-ratio {args.capacity_ratio:g}"
+    if args.rota is not None:
+        command += f" --rota {args.rota}"
     if args.nightly_time_limit is not None:
         command += f" --nightly-time-limit {args.nightly_time_limit:g}"
     if args.policies != POLICY_NAMES:
@@ -966,6 +979,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         command += " --quick"
     stem = f"simulation_{args.profile}" + ("_quick" if args.quick else "")
+    if args.rota not in (None, "standard"):
+        stem += f"_{args.rota}"
     paths = write_results(result, args.out, command, stem)
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0

@@ -30,6 +30,7 @@ from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
 from api.commands.args import at_least_one, ratio
 from api.prepare import prepare_snapshot, travel_matrix
+from benchmarks.generator import rota_option
 from benchmarks.paths import RESULTS
 from benchmarks.simulate import world_kind
 from benchmarks.tables import Table, markdown, text_table, write_csv
@@ -233,9 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=at_least_one, default=1, metavar="N", help="default 1")
     parser.add_argument("--clients", type=at_least_one, metavar="N", help="clients of the world")
     parser.add_argument("--capacity-ratio", type=ratio, metavar="R")
+    rota_option(parser)
     parser.add_argument("--out", type=Path, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
-    kind = world_kind(args.profile, args.clients, args.capacity_ratio)
+    kind = world_kind(args.profile, args.clients, args.capacity_ratio, args.rota)
     settings = kind.settings
     snapshot = prepare_snapshot(kind.generate(args.seed, settings))
     travel = travel_matrix(snapshot, kind.travel)
@@ -249,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --clients {args.clients}"
     if args.capacity_ratio is not None:
         command += f" --capacity-ratio {args.capacity_ratio:g}"
-    paths = write_results(rows, capacity, args.out, f"waiting_{args.profile}", command)
+    stem = f"waiting_{args.profile}"
+    if args.rota not in (None, "standard"):
+        command += f" --rota {args.rota}"
+        stem += f"_{args.rota}"
+    paths = write_results(rows, capacity, args.out, stem, command)
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0

@@ -81,3 +81,33 @@ def test_bad_counts_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         main(["generate", "--clients", "-5", "--out", str(tmp_path / "x.json")])
     assert exited.value.code == 2
     assert "--clients" in capsys.readouterr().err
+
+
+def test_the_late_finish_rota_gives_every_carer_its_shifts(tmp_path: Path) -> None:
+    """`--rota late-finish`: mornings 07:00-14:30, evenings 16:00-23:00; still a valid world
+    whose runs break no hard rule."""
+    out = tmp_path / "late.json"
+    args = ["generate", "--seed", "3", "--clients", "30", "--new-referrals", "2"]
+    assert main([*args, "--rota", "late-finish", "--out", str(out)]) == 0
+    late = Snapshot.model_validate_json(out.read_text(encoding="utf-8"))
+    windows = {(s.start_min, s.end_min) for c in late.carers for s in c.shifts}
+    assert windows == {(420, 870), (960, 1380)}
+    result = evaluate(late, current_plan(late), travel_matrix(late))
+    assert result.is_feasible, result.violations[:3]
+    standard = generate_argyll(3, ArgyllSettings(clients=30, new_referrals=2))
+    assert {(s.start_min, s.end_min) for c in standard.carers for s in c.shifts} == {
+        (420, 840),
+        (960, 1350),
+    }
+
+
+def test_an_unknown_rota_exits_2_naming_the_choices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.json"
+    with pytest.raises(SystemExit) as exited:
+        main(["generate", "--rota", "nights", "--out", str(out)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "--rota" in err and "late-finish" in err and "standard" in err
+    assert not out.exists()

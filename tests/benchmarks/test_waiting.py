@@ -59,6 +59,17 @@ def test_waiting_command_writes_results(tmp_path: Path, capsys: pytest.CaptureFi
     assert (tmp_path / "waiting_argyll.csv").read_text(encoding="utf-8").startswith("referral_id")
 
 
+def test_a_rota_scenario_is_written_beside_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["bench", "waiting", "--clients", "40", "--rota", "late-finish", "--out", str(tmp_path)]
+    assert main(args) == 0
+    capsys.readouterr()
+    text = (tmp_path / "waiting_argyll_late-finish.md").read_text(encoding="utf-8")
+    assert "--rota late-finish" in text
+    assert not (tmp_path / "waiting_argyll.md").exists()
+
+
 def test_a_bad_option_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["bench", "waiting", "--clients", "none"])
