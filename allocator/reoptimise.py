@@ -759,7 +759,7 @@ def reoptimise(
     moves: list[ProviderMove] = []
     if options.max_moves and not stop():
         report(0.87, "looking for clients another provider could serve with less travel", {})
-        improved, moves = _provider_moves(improved, travel, options, deadline)
+        improved, moves = _provider_moves(improved, travel, options, deadline, set(fitted))
 
     plan: Plan
     if has_waiting and not stop():
@@ -864,13 +864,22 @@ def _run_travel(view: RunsView, carer: int, run: Sequence[Stop]) -> float:
 
 
 def _provider_moves(
-    snapshot: Snapshot, travel: TravelMatrix, options: ReoptimiseOptions, deadline: float
+    snapshot: Snapshot,
+    travel: TravelMatrix,
+    options: ReoptimiseOptions,
+    deadline: float,
+    newly_placed: set[str],
 ) -> tuple[Snapshot, list[ProviderMove]]:
+    """Phase 2. Referrals placed tonight (``newly_placed``) stay where they were placed: a
+    move is a change for a client already receiving care."""
     view = RunsView(snapshot, travel)
     movable = [
         p
         for p in snapshot.packages
-        if not p.locked and not any(a.locked for a in p.assignments) and p.provider_id
+        if not p.locked
+        and not any(a.locked for a in p.assignments)
+        and p.provider_id
+        and p.id not in newly_placed
     ]
     ranked = sorted(
         movable,
