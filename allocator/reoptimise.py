@@ -306,40 +306,38 @@ def _solve_day(
                 ]
             )
             preferred.append(frozenset())
-            if node.slot == 0:
-                first_slot[id(a)] = i
-            else:
-                syncs.append(Sync(first_slot[id(a)], i))
-            continue
-        found = vehicle_of(a.carer_ids[node.slot], a.start_min, a.start_min + visit.duration_min)
-        if found is None:  # today's run does not fit its own shifts: leave the day alone
-            return 0.0, 0.0, None
-        k = found
-        current_vehicle[i] = k
-        if node.fixed:
-            earliest[i] = latest[i] = a.start_min
-            allowed.append([k])
-            preferred.append(frozenset())
         else:
-            earliest[i], latest[i] = visit.earliest_start_min, visit.latest_start_min
-            target[i] = a.start_min
-            today = set(a.carer_ids)
-            eligible = [
-                kk
-                for kk, (carer, _) in enumerate(vehicles)
-                if _may_serve(carer, node.package, visit.required_skills)
-                and (
-                    piece.carer_cap is None
-                    or carer.id in today
-                    or carer.id in cap_sets[node.package.id]
-                    or len(cap_sets[node.package.id] | today) < piece.carer_cap
-                )
-            ]
-            if k not in eligible:
-                eligible.append(k)
-            allowed.append(eligible)
-            preferred.append(frozenset(kk for c in today for kk in by_carer.get(c, [])))
-            penalty[i] = round(piece.options.carer_change_cost_min * _COST_SCALE)
+            found = vehicle_of(
+                a.carer_ids[node.slot], a.start_min, a.start_min + visit.duration_min
+            )
+            if found is None:  # today's run does not fit its own shifts: leave the day alone
+                return 0.0, 0.0, None
+            k = found
+            current_vehicle[i] = k
+            if node.fixed:
+                earliest[i] = latest[i] = a.start_min
+                allowed.append([k])
+                preferred.append(frozenset())
+            else:
+                earliest[i], latest[i] = visit.earliest_start_min, visit.latest_start_min
+                target[i] = a.start_min
+                today = set(a.carer_ids)
+                eligible = [
+                    kk
+                    for kk, (carer, _) in enumerate(vehicles)
+                    if _may_serve(carer, node.package, visit.required_skills)
+                    and (
+                        piece.carer_cap is None
+                        or carer.id in today
+                        or carer.id in cap_sets[node.package.id]
+                        or len(cap_sets[node.package.id] | today) < piece.carer_cap
+                    )
+                ]
+                if k not in eligible:
+                    eligible.append(k)
+                allowed.append(eligible)
+                preferred.append(frozenset(kk for c in today for kk in by_carer.get(c, [])))
+                penalty[i] = round(piece.options.carer_change_cost_min * _COST_SCALE)
         if node.slot == 0:
             first_slot[id(a)] = i
         elif not node.fixed:
@@ -424,7 +422,10 @@ def _solve_day(
         return before, before, None
     without = [[i for i in route if not nodes[i].optional] for route in solution.routes]
     after = _travel(problem, piece, without)
-    old_cost = _cost(problem, routes, {i: int(nodes[i].assignment.start_min) for i in range(n)})
+    old_placed = _cost(
+        problem, routes, {i: int(nodes[i].assignment.start_min) for i in range(n)}, dropped=False
+    )
+    old_cost = old_placed + _dropped(problem, routes)
     new_cost = _cost(problem, solution.routes, solution.starts)
     if new_cost >= old_cost:
         return before, before, None
@@ -450,9 +451,7 @@ def _solve_day(
         piece, week, day, {k: a for k, a in new.items() if k in placed}
     ) or _over_working_time(piece, vehicles, problem, routes, solution.routes):
         return before, before, None
-    if waiting and _cost(problem, without, solution.starts, dropped=False) >= _cost(
-        problem, routes, {i: int(nodes[i].assignment.start_min) for i in range(n)}, dropped=False
-    ):
+    if waiting and _cost(problem, without, solution.starts, dropped=False) >= old_placed:
         # It pays only with the waiting calls in: say so, so the week can be put back when
         # none of them is placed in the end.
         new[_ONLY_WITH_WAITING] = []
