@@ -141,11 +141,13 @@ def draft_offer(
     settings: OfferSettings | None = None,
     *,
     excluded_carers: frozenset[int] = frozenset(),
+    max_failures: int | None = None,
 ) -> Draft:
     """Try to absorb ``package`` into ``provider``'s runs (``view`` is left unchanged).
 
     ``excluded_carers`` (carer indices) are left out, which joint placement uses to find
-    alternative ways for a provider to take a package.
+    alternative ways for a provider to take a package. With ``max_failures`` the attempt
+    stops once more than that many occurrences have failed (the rest are not tried).
     """
     settings = settings or OfferSettings()
     standing = lot_standing(view, package, provider)
@@ -153,45 +155,23 @@ def draft_offer(
         return Draft(provider=provider, in_own_lot=False, outside_lot=True)
     draft = Draft(provider=provider, in_own_lot=standing)
     carers = [c for c in view.provider_carers.get(provider.id, []) if c not in excluded_carers]
-    eligible = {v.id: _eligible(view, package, v, carers, provider) for v in package.visits}
+    eligible = {v.id: eligible_carers(view, package, v, carers, provider) for v in package.visits}
     local = view.copy()
     point = view.point_of(package)
     used: set[int] = set()
-    occurrences = sorted(
-        package.occurrences(),
-        key=lambda o: (
-            DAYS.index(o[1]),
-            -o[0].carers_required,
-            o[0].latest_start_min - o[0].earliest_start_min,
-            o[0].earliest_start_min,
-        ),
-    )
-    for visit, day in occurrences:
+    for visit, day in placing_order(package):
         mask, failure = eligible[visit.id]
         if failure is not None:
             draft.failures.append(failure.model_copy(update={"day": day}))
             continue
         assert mask is not None
-        gaps = local.gaps(provider.id, day)
-        found = local.insertions(
-            gaps,
-            mask[gaps.carer],
-            point,
-            visit.earliest_start_min,
-            visit.latest_start_min,
-            visit.duration_min,
+        chosen, found, within = fit_occurrence(
+            local, provider.id, visit, day, mask, point, used, settings.continuity_bonus_min
         )
-        within = [
-            ins
-            for ins in found
-            if local.within_work_limit(ins, day, visit.duration_min)
-            and not local.overlaps_orphans(
-                ins.carer, day, ins.earliest_min, ins.latest_min + visit.duration_min
-            )
-        ]
-        chosen = _choose(within, visit.carers_required, used, settings.continuity_bonus_min)
         if chosen is None:
             draft.failures.append(_why(local, provider, visit, day, mask, point, found, within))
+            if max_failures is not None and len(draft.failures) > max_failures:
+                break
             continue
         start, insertions = chosen
         stop = Stop(start, start + visit.duration_min, point, package.id, visit.id)
@@ -213,10 +193,58 @@ def draft_offer(
     return draft
 
 
-def _eligible(
+def placing_order(package: Package) -> list[tuple[Visit, str]]:
+    """A package's visit occurrences in the order they are fitted: day by day, double-handed
+    calls first, then the tightest windows, then the earliest."""
+    return sorted(
+        package.occurrences(),
+        key=lambda o: (
+            DAYS.index(o[1]),
+            -o[0].carers_required,
+            o[0].latest_start_min - o[0].earliest_start_min,
+            o[0].earliest_start_min,
+        ),
+    )
+
+
+def fit_occurrence(
+    view: RunsView,
+    provider_id: str,
+    visit: Visit,
+    day: str,
+    mask: npt.NDArray[np.bool_],
+    point: int,
+    used: set[int],
+    continuity_bonus_min: float,
+) -> tuple[tuple[int, list[Insertion]] | None, list[Insertion], list[Insertion]]:
+    """The best start and gap(s) for one visit occurrence in the provider's runs as they
+    stand (None when nothing fits), with every gap that fits the times (``found``) and those
+    that also keep the carer within the working maximum (``within``), for :func:`_why`."""
+    gaps = view.gaps(provider_id, day)
+    found = view.insertions(
+        gaps,
+        mask[gaps.carer],
+        point,
+        visit.earliest_start_min,
+        visit.latest_start_min,
+        visit.duration_min,
+    )
+    within = [
+        ins
+        for ins in found
+        if view.within_work_limit(ins, day, visit.duration_min)
+        and not view.overlaps_orphans(
+            ins.carer, day, ins.earliest_min, ins.latest_min + visit.duration_min
+        )
+    ]
+    return _choose(within, visit.carers_required, used, continuity_bonus_min), found, within
+
+
+def eligible_carers(
     view: RunsView, package: Package, visit: Visit, carers: list[int], provider: Provider
 ) -> tuple[npt.NDArray[np.bool_] | None, VisitFailure | None]:
-    """Which carers may do ``visit`` (a mask over all carers), or why none may."""
+    """Which of ``carers`` may do ``visit`` (a mask over all carers: skills, the client's
+    gender preference, declined carers), or why none may."""
     label = _label(visit)
 
     def failure(code: ReasonCode, reason: str) -> tuple[None, VisitFailure]:

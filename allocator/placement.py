@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from allocator.model import (
+    Assignment,
     Offer,
     Package,
     Placement,
@@ -76,6 +77,22 @@ def unplaced_reason(package: Package, offers: list[Offer]) -> Unplaced:
         reason=f"No provider can take every visit. Closest: {closest.explanation} "
         f"Next step: {NEXT_STEP[code]}.",
         weekly_hours=hours,
+    )
+
+
+def with_placed(snapshot: Snapshot, placed: Mapping[str, tuple[str, list[Assignment]]]) -> Snapshot:
+    """``snapshot`` with the referrals in ``placed`` (id to provider id and runs) made placed
+    packages; other entries of ``placed`` are ignored."""
+    new = [
+        r.model_copy(update={"provider_id": placed[r.id][0], "assignments": placed[r.id][1]})
+        for r in snapshot.referrals
+        if r.id in placed
+    ]
+    return snapshot.model_copy(
+        update={
+            "packages": [*snapshot.packages, *new],
+            "referrals": [r for r in snapshot.referrals if r.id not in placed],
+        }
     )
 
 

@@ -26,7 +26,11 @@ Three phases, each never worse than what it starts from:
    provider most travel are offered to the other providers on the re-optimised runs; a client
    moves when another provider's insertion saves more travel than the move's cost.
 3. **Waiting referrals** not placed in phase 1: the joint placement
-   (:func:`allocator.batch.place_batch`) into the re-optimised runs.
+   (:func:`allocator.batch.place_batch`) into the re-optimised runs, then, for those still
+   waiting, **handing visits over** (:mod:`allocator.handover`): a visit of another client
+   in the way of a call goes to a colleague of the carer, so the referral fits (all or
+   nothing again). This step keeps ``_HANDOVER_SHARE`` of the time limit even when the runs
+   search overran.
 
 The plan carries :class:`~allocator.model.PlanChanges`, the diff a broker approves. The whole
 plan is checked by the independent evaluator against today's: a provider's re-planned week
@@ -47,6 +51,7 @@ import numpy as np
 from allocator.batch import place_batch
 from allocator.evaluate import Evaluation, Violation, evaluate
 from allocator.executor import Executor, default_executor
+from allocator.handover import fit_with_handovers
 from allocator.model import (
     DAYS,
     Assignment,
@@ -61,13 +66,16 @@ from allocator.model import (
     SolverInfo,
 )
 from allocator.offers import ranked_drafts, standing_in_lots
-from allocator.placement import build_plan, draft_placement
+from allocator.placement import build_plan, draft_placement, with_placed
 from allocator.routing import RoutingParams, RoutingProblem, Sync, solve
 from allocator.runs import RunsView, Stop
 from allocator.travel import TravelMatrix
 
 UNREACHABLE = 100_000
 """Minutes standing in for "no route": longer than any day, so no run can use it."""
+_HANDOVER_SHARE = 0.3
+"""Share of the time limit kept for handing visits over once the joint placement is done
+(kept even when the runs search overran the limit)."""
 _COST_SCALE = 10  # routing costs in tenths of a travel minute
 _WORK_SCALE = 10  # working time in tenths of a minute
 
@@ -95,6 +103,9 @@ class ReoptimiseOptions:
     """Give each waiting referral's calls to the runs search of the provider best placed to
     take it (optional calls), so runs are re-planned around them; placed only when every call
     of the week fits."""
+    hand_over_visits: bool = True
+    """After the joint placement, fit referrals still waiting by handing visits of other
+    clients over between the provider's carers (:mod:`allocator.handover`)."""
     waiting_call_value_min: float = 180.0
     """What fitting one call of a waiting referral is worth in travel minutes: the runs search
     may add up to this much travel, or re-plan that much of other clients' calls, to fit it."""
@@ -723,7 +734,8 @@ def reoptimise(
     baseline = evaluate(snapshot, _as_plan(snapshot), travel)
     known = {_violation_key(v) for v in baseline.violations}
     has_waiting = options.place_waiting and bool(snapshot.referrals)
-    runs_share = 0.6 if has_waiting or options.max_moves else 0.85
+    handing = has_waiting and options.hand_over_visits
+    runs_share = 0.5 if handing else 0.6 if has_waiting or options.max_moves else 0.85
     pieces = _pieces(snapshot, travel, options, options.time_limit_s * runs_share)
 
     week: dict[str, list[Assignment]] = {}
@@ -761,10 +773,25 @@ def reoptimise(
         improved, moves = _provider_moves(improved, travel, options, deadline, set(fitted))
 
     plan: Plan
+    handed = None
     if has_waiting and not stop():
         report(0.9, "placing waiting referrals into the re-planned runs", {})
-        remaining = max(1.0, deadline - time.monotonic())
+        reserve = _HANDOVER_SHARE * options.time_limit_s if handing else 0.0
+        remaining = max(1.0, deadline - reserve - time.monotonic())
         plan = place_batch(improved, travel, time_limit_s=remaining, seed=options.seed, now=now)
+        if handing and plan.unplaced and not stop():
+            report(0.95, "handing visits over between carers to fit referrals still waiting", {})
+            # Its share is kept even when the runs search overran the limit.
+            until = max(deadline, time.monotonic() + reserve)
+            handed = fit_with_handovers(_with_plan(improved, plan), travel, deadline=until)
+            still = [u for u in plan.unplaced if u.package_id not in handed.placed]
+            candidate = build_plan(handed.snapshot, {}, still, plan.solver)
+            # The evaluator has the last word here too: handovers that break a rule the
+            # joint placement's plan kept are not made.
+            if handed.placed and _breaks_nothing_new(snapshot, plan, candidate, travel):
+                improved, plan = handed.snapshot, candidate
+            else:
+                handed = None
     else:
         plan = _as_plan(improved)
 
@@ -773,6 +800,12 @@ def reoptimise(
     days = f"{improved_days} provider-days re-planned, {kept_days} kept as they were"
     if fitted:
         days += f"; {len(fitted)} waiting referrals placed by re-planning runs around them"
+    if handed is not None and handed.placed:
+        count = len(handed.handovers)
+        days += (
+            f"; {len(handed.placed)} waiting referrals placed by handing {count} "
+            f"visit{'' if count == 1 else 's'} over between carers"
+        )
     if broken:
         days += f"; {len(broken)} providers' re-planned weeks put back by the evaluator"
     status = f"stopped early: best plan so far ({days})" if stop() else f"ok ({days})"
@@ -798,6 +831,14 @@ def rules_broken_anew(
     return [v for v in result.violations if _violation_key(v) not in known]
 
 
+def _breaks_nothing_new(
+    snapshot: Snapshot, before: Plan, after: Plan, travel: TravelMatrix
+) -> bool:
+    """Whether ``after`` breaks no rule that ``before`` keeps (both plans for ``snapshot``)."""
+    kept = {_violation_key(v) for v in evaluate(snapshot, before, travel).violations}
+    return all(_violation_key(v) in kept for v in evaluate(snapshot, after, travel).violations)
+
+
 def _violation_key(v: Violation) -> tuple[str, str | None, str | None, str | None]:
     return (v.rule, v.carer_id, v.day, v.package_id)
 
@@ -820,16 +861,14 @@ def _with_runs(snapshot: Snapshot, runs: dict[str, list[Assignment]]) -> Snapsho
 
 def _with_fitted(snapshot: Snapshot, fitted: dict[str, tuple[str, list[Assignment]]]) -> Snapshot:
     """``snapshot`` with the waiting referrals fitted into the runs placed (provider, runs)."""
-    placed = [
-        r.model_copy(update={"provider_id": fitted[r.id][0], "assignments": fitted[r.id][1]})
-        for r in snapshot.referrals
-        if r.id in fitted
-    ]
-    return snapshot.model_copy(
-        update={
-            "packages": [*snapshot.packages, *placed],
-            "referrals": [r for r in snapshot.referrals if r.id not in fitted],
-        }
+    return with_placed(snapshot, fitted)
+
+
+def _with_plan(snapshot: Snapshot, plan: Plan) -> Snapshot:
+    """``snapshot`` with the referrals ``plan`` places made packages (its placements of
+    placed packages are ``snapshot``'s own)."""
+    return with_placed(
+        snapshot, {p.package_id: (p.provider_id, p.assignments) for p in plan.placements}
     )
 
 

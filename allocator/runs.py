@@ -381,6 +381,18 @@ class RunsView:
         msg = f"stop at {stop.start_min} lies outside every shift of carer {self.carers[carer].id}"
         raise ValueError(msg)
 
+    def remove(self, carer: int, day: str, stop: Stop) -> None:
+        """Take a stop out of a carer's run (a :class:`KeyError` when it is not there)."""
+        carer_day = self._writable(carer, day)
+        for run in carer_day.runs:
+            if stop in run:
+                run.remove(stop)
+                carer_day.work_min = self._work(carer, carer_day)
+                self._carer_rows(carer, day)
+                return
+        msg = f"carer {self.carers[carer].id} has no stop {stop} on {day}"
+        raise KeyError(msg)
+
     def run_fits(self, carer: int, day: str, extra: Sequence[Stop]) -> bool:
         """Whether ``extra`` stops can all join the carer's day at their fixed start times.
 

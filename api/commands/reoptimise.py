@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
         "--no-make-room",
         action="store_true",
         help="place waiting referrals only into time the re-planned runs leave free; do not "
-        "re-plan runs around them",
+        "re-plan runs around them or hand other clients' visits over between carers",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar (for batch jobs)")
     parser.set_defaults(handler=run)
@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         place_waiting=not args.keep_waiting,
         fit_waiting_in_runs=not args.no_make_room,
+        hand_over_visits=not args.no_make_room,
     )
     bar = tqdm(total=100, disable=args.quiet, file=sys.stderr, unit="%", desc="re-optimising")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from allocator.evaluate import evaluate
 from allocator.model import Offer, Placement, Plan, ReasonCode, Snapshot
 from allocator.offers import make_offers
@@ -295,3 +297,27 @@ def test_offers_leave_the_view_unchanged() -> None:
     first = make_offers(view, snap.package("r1"))
     second = make_offers(view, snap.package("r1"))
     assert first == second
+
+
+def test_a_stop_taken_out_of_a_run_frees_its_time_on_a_copy_only() -> None:
+    """The busy carer (09:00-09:30 at km 5, base at km 0) has no room for a 09:00 call;
+    taking the visit out of a copy of the runs makes room there and restores the day's
+    working minutes, while the view it was copied from keeps the visit."""
+    snap = make_snapshot(
+        carers=[carer("c1", at_km=0)],
+        packages=[
+            package("p1", 5, provider_id="prov-a", assignments=[assign("v1", "mon", ["c1"], 540)])
+        ],
+        referrals=[package("r1", 5, [visit(earliest=540, latest=545)])],
+    )
+    view = RunsView(snap, snapshot_travel(snap))
+    [stop] = view.day(0, "mon").runs[0]
+    assert view.day(0, "mon").work_min == 40  # 5 min there, 30 on the visit, 5 back
+    free = view.copy()
+    free.remove(0, "mon", stop)
+    assert free.day(0, "mon").runs[0] == [] and free.day(0, "mon").work_min == 0
+    assert not make_offers(view, snap.package("r1"))[0].feasible
+    assert make_offers(free, snap.package("r1"))[0].feasible
+    assert view.day(0, "mon").runs[0] == [stop]
+    with pytest.raises(KeyError, match="no stop"):
+        free.remove(0, "mon", stop)

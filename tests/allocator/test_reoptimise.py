@@ -324,10 +324,12 @@ def test_runs_are_re_planned_around_a_waiting_referral_that_fits_nowhere_as_they
     assert call.carer_ids == ["ann"] and 590 <= call.start_min <= 600
     [usual] = plan.placement("usual").assignments  # type: ignore[union-attr]
     assert usual.start_min + 30 <= call.start_min or usual.start_min >= call.start_min + 60
-    # Placing into the runs as they stand (the re-plan not told of the waiting) cannot.
-    without = _run(
-        snapshot, ReoptimiseOptions(time_limit_s=5, solution_limit=200, fit_waiting_in_runs=False)
+    # Placing into the runs as they stand (the re-plan not told of the waiting, no visit
+    # handed over or re-timed) cannot.
+    as_they_stand = ReoptimiseOptions(
+        time_limit_s=5, solution_limit=200, fit_waiting_in_runs=False, hand_over_visits=False
     )
+    without = _run(snapshot, as_they_stand)
     assert without.changes is not None and without.changes.newly_placed_package_ids == []
 
 

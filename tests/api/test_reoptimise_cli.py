@@ -58,7 +58,10 @@ def test_no_make_room_places_waiting_only_into_free_time(
     args = ["reoptimise", EXAMPLE, "--out", str(out), "--time-limit", "2", "--workers", "1"]
     assert main([*args, "--quiet"]) == 0
     assert main([*args, "--no-make-room", "--quiet"]) == 0
-    assert [o.fit_waiting_in_runs for o in seen] == [True, False]
+    assert [(o.fit_waiting_in_runs, o.hand_over_visits) for o in seen] == [
+        (True, True),
+        (False, False),
+    ]
     assert read_plan(out).changes is not None
 
 

@@ -1,0 +1,137 @@
+"""Handing visits over between a provider's carers to fit a waiting referral.
+
+The tiny world (tests/builders.py, one minute's drive per km): Ann, the only carer with the
+hoist skill, and Bob both live at km 0 and work Monday 08:00-12:00. Ann sees her usual client
+(km 1) at 09:00; the waiting client next door needs Ann's skill for an hour starting
+09:00-09:10. Bob could do the usual visit just as well, so handing it to him is the only way
+to place the new client. Every result is checked by the independent evaluator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allocator.evaluate import evaluate
+from allocator.handover import Handover, HandoverSettings, fit_with_handovers
+from allocator.model import Snapshot
+from allocator.reoptimise import ReoptimiseOptions, reoptimise
+from tests.builders import carer, current_plan, make_snapshot, package, snapshot_travel, visit
+
+
+def _world(usual: dict[str, Any] | None = None, **assignment: Any) -> Snapshot:
+    monday: dict[str, Any] = {"start_min": 480, "end_min": 720, "days": ("mon",)}
+    return make_snapshot(
+        carers=[
+            carer("ann", at_km=0, skills=["hoist"], **monday),
+            carer("bob", at_km=0, **monday),
+        ],
+        packages=[
+            package(
+                "usual",
+                1,
+                [visit(earliest=540, latest=570, duration=30)],
+                provider_id="prov-a",
+                assignments=[
+                    {"visit_id": "v1", "day": "mon", "carer_ids": ["ann"], "start_min": 540}
+                    | assignment
+                ],
+                **(usual or {}),
+            )
+        ],
+        referrals=[
+            package(
+                "new",
+                1,
+                [visit(earliest=540, latest=550, duration=60, required_skills=["hoist"])],
+            )
+        ],
+    )
+
+
+def _checked(snapshot: Snapshot, settings: HandoverSettings | None = None) -> Any:
+    travel = snapshot_travel(snapshot)
+    result = fit_with_handovers(snapshot, travel, settings=settings)
+    # The runs after, as a plan for the snapshot before.
+    check = evaluate(snapshot, current_plan(result.snapshot), travel)
+    assert check.is_feasible, check.summary()
+    return result
+
+
+def test_a_visit_in_the_way_is_handed_to_a_colleague_and_the_referral_placed() -> None:
+    result = _checked(_world())
+    assert result.placed == {"new": "prov-a"}
+    assert result.handovers == [
+        Handover(
+            package_id="usual",
+            visit_id="v1",
+            day="mon",
+            from_carer_id="ann",
+            to_carer_id="bob",
+            from_start_min=540,
+            to_start_min=540,
+            for_referral_id="new",
+        )
+    ]
+    placed = {p.id: p for p in result.snapshot.packages}
+    [call] = placed["new"].assignments
+    assert call.carer_ids == ["ann"] and 540 <= call.start_min <= 550
+    assert [a.carer_ids for a in placed["usual"].assignments] == [["bob"]]
+    assert result.snapshot.referrals == []
+
+
+def test_a_locked_visit_is_never_handed_over() -> None:
+    result = _checked(_world(locked=True))
+    assert result.placed == {} and result.handovers == []
+    assert [r.id for r in result.snapshot.referrals] == ["new"]
+
+
+def test_a_locked_package_is_never_handed_over() -> None:
+    result = _checked(_world(usual={"locked": True}))
+    assert result.placed == {}
+
+
+def test_a_visit_goes_only_to_a_carer_the_client_accepts() -> None:
+    declined = _world(usual={"preferences": {"declined_carer_ids": ["bob"]}})
+    assert _checked(declined).placed == {}
+
+
+def test_the_continuity_cap_keeps_a_client_with_the_carers_they_have() -> None:
+    snapshot = _world()
+    capped = snapshot.model_copy(
+        update={"policy": snapshot.policy.model_copy(update={"max_distinct_carers_per_client": 1})}
+    )
+    assert _checked(capped).placed == {}
+
+
+def test_no_handovers_allowed_means_nothing_is_placed() -> None:
+    assert _checked(_world(), HandoverSettings(max_handovers=0)).placed == {}
+
+
+def test_nothing_changes_when_the_referral_fits_only_some_days() -> None:
+    """Tuesday has nobody with the hoist skill: the package is all or nothing, so the
+    usual client keeps Ann on Monday."""
+    snapshot = _world()
+    referral = snapshot.referrals[0]
+    both_days = referral.model_copy(
+        update={"visits": [referral.visits[0].model_copy(update={"days": ["mon", "tue"]})]}
+    )
+    result = _checked(snapshot.model_copy(update={"referrals": [both_days]}))
+    assert result.placed == {} and result.handovers == []
+    assert result.snapshot.packages == snapshot.packages
+
+
+def test_the_nightly_re_optimisation_hands_visits_over_for_a_waiting_referral() -> None:
+    """With the runs search not told of the waiting (``fit_waiting_in_runs=False``), the
+    handovers alone place the referral; with them off too it waits."""
+    snapshot = _world()
+    travel = snapshot_travel(snapshot)
+    quick: dict[str, Any] = {"time_limit_s": 5, "solution_limit": 200, "fit_waiting_in_runs": False}
+    plan = reoptimise(snapshot, travel, ReoptimiseOptions(**quick))
+    assert evaluate(snapshot, plan, travel).is_feasible
+    assert plan.changes is not None and plan.changes.newly_placed_package_ids == ["new"]
+    assert "1 waiting referrals placed by handing 1 visit over" in plan.solver.status
+    usual = plan.placement("usual")
+    assert usual is not None and [a.carer_ids for a in usual.assignments] == [["bob"]]
+
+    off = reoptimise(snapshot, travel, ReoptimiseOptions(**quick, hand_over_visits=False))
+    assert [u.package_id for u in off.unplaced] == ["new"]
