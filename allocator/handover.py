@@ -11,14 +11,16 @@ visit of another client that is in the way (on the day, within an hour of the ca
 in the run of a carer who may do the call) is **handed over**: taken out of that run and put
 in the run of a carer of the same provider who may do it (skills, the client's gender
 preference and declined carers), at a start within its own window (the same carer at another
-time counts too). The handover is kept when the call then fits. Only single-carer visits of
+time counts too). The handover is kept when the call then fits. A double-handed call may
+need a visit handed over from each of the two carers it needs. Only single-carer visits of
 unlocked packages and unlocked visits are handed over, each client keeps within the
 council's continuity cap, and a visit of a referral placed tonight stays where it was put.
 
 The referral is placed only when every call of its week fits (all or nothing), with at most
 ``max_handovers`` handovers; otherwise nothing changes. Referrals are taken most urgent first,
-then longest waiting; each is tried with the client's preferred provider when it may take
-them, otherwise with the providers whose runs as they stand miss fewest of its calls.
+then longest waiting; each is tried with the client's preferred provider first (when it may
+take them), then the providers whose runs as they stand miss fewest of its calls, at most
+``providers_per_referral`` in all.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ from allocator.travel import TravelMatrix
 _NEAR_WINDOW_MIN = 60
 """A visit is "in the way" of a call when it lies within this many minutes of the call's
 window."""
+
+
+_PARTNER_TRIES = 10
+"""For a double-handed call, second carers tried for each first one freed."""
 
 
 @dataclass(frozen=True)
@@ -236,75 +242,88 @@ class _Search:
     def _hand_over(
         self, fit: _Fit, provider: Provider, call: _Call
     ) -> tuple[int, list[Insertion]] | None:
-        """Hand one visit in the way over so the call fits; on success ``fit`` holds the
-        changed runs (without the call) and the call's start and gap(s) are returned."""
+        """Hand visits in the way over so the call fits (one visit, or for a double-handed
+        call one visit from each of two carers); on success ``fit`` holds the changed runs
+        (without the call) and the call's start and gap(s) are returned."""
         view, day, visit = fit.view, call.day, call.visit
-        low = visit.earliest_start_min - _NEAR_WINDOW_MIN
-        high = visit.latest_start_min + visit.duration_min + _NEAR_WINDOW_MIN
-        candidates: list[tuple[float, int, int, Stop]] = []
-        for carer in (int(c) for c in np.flatnonzero(call.mask)):
-            for run in view.day(carer, day).runs:
-                for stop in run:
-                    in_way = stop.end_min >= low and stop.start_min <= high
-                    if in_way and (stop.package_id, stop.visit_id, day) in fit.movable:
-                        near = view.minutes(carer, stop.point, call.point)
-                        candidates.append((near, carer, stop.start_min, stop))
-        candidates.sort(key=lambda x: x[:3])
-        others = view.provider_carers.get(provider.id, [])
-        for _, carer, _, stop in candidates[: self.settings.tries_per_call]:
-            if not _frees_room(view, carer, day, stop, call):
-                continue
-            other = self.packages[stop.package_id]
-            other_visit = other.visit(stop.visit_id)
+        candidates = _in_the_way(fit, call)[: self.settings.tries_per_call]
+        for carer, stop in candidates:
             trial = view.copy()
             trial.remove(carer, day, stop)
+            removed = [(carer, stop)]
             chosen, _, _ = fit_occurrence(
                 trial, provider.id, visit, day, call.mask, call.point, set(), self.bonus
             )
+            if chosen is None and visit.carers_required == 2:
+                # Two carers must arrive together: free a second one the same way.
+                partners = [c for c in candidates if c[0] != carer][:_PARTNER_TRIES]
+                for partner, second in partners:
+                    both = trial.copy()
+                    both.remove(partner, day, second)
+                    chosen, _, _ = fit_occurrence(
+                        both, provider.id, visit, day, call.mask, call.point, set(), self.bonus
+                    )
+                    if chosen is not None:
+                        trial = both
+                        removed.append((partner, second))
+                        break
             if chosen is None:
                 continue
-            # Hold the call's place while the visit handed over finds a carer who may do
-            # it, within its own window.
-            held = call.stop(chosen[0])
-            for ins in chosen[1]:
-                trial.insert(ins.carer, day, held)
-            mask = self._may_take(trial, other, other_visit, others, provider, fit)
+            handovers = self._rehome(trial, fit, provider, call, chosen, removed)
+            if handovers is None:
+                continue
+            fit.view = trial
+            fit.handovers.extend(handovers)
+            return chosen
+        return None
+
+    def _rehome(
+        self,
+        trial: RunsView,
+        fit: _Fit,
+        provider: Provider,
+        call: _Call,
+        chosen: tuple[int, list[Insertion]],
+        removed: list[tuple[int, Stop]],
+    ) -> list[Handover] | None:
+        """Give each removed visit to a carer who may do it, within its own window, while
+        the call holds its place; ``trial`` then has them (and not the call). None when one
+        finds no carer."""
+        day = call.day
+        held = call.stop(chosen[0])
+        for ins in chosen[1]:
+            trial.insert(ins.carer, day, held)
+        others = trial.provider_carers.get(provider.id, [])
+        handovers = []
+        for carer, stop in removed:
+            package = self.packages[stop.package_id]
+            visit = package.visit(stop.visit_id)
+            mask = self._may_take(trial, package, visit, others, provider, fit)
             taken = None
             if mask is not None:
                 taken, _, _ = fit_occurrence(
-                    trial, provider.id, other_visit, day, mask, stop.point, set(), self.bonus
+                    trial, provider.id, visit, day, mask, stop.point, set(), self.bonus
                 )
-            for ins in chosen[1]:
-                trial.remove(ins.carer, day, held)
             if taken is None:
-                continue
-            new_start, [gap] = taken
-            trial.insert(
-                gap.carer,
-                day,
-                Stop(
-                    new_start,
-                    new_start + other_visit.duration_min,
-                    stop.point,
-                    other.id,
-                    other_visit.id,
-                ),
-            )
-            fit.view = trial
-            fit.handovers.append(
+                return None
+            start, [gap] = taken
+            moved = Stop(start, start + visit.duration_min, stop.point, package.id, visit.id)
+            trial.insert(gap.carer, day, moved)
+            handovers.append(
                 Handover(
-                    package_id=other.id,
-                    visit_id=other_visit.id,
+                    package_id=package.id,
+                    visit_id=visit.id,
                     day=day,
-                    from_carer_id=view.carers[carer].id,
-                    to_carer_id=view.carers[gap.carer].id,
+                    from_carer_id=trial.carers[carer].id,
+                    to_carer_id=trial.carers[gap.carer].id,
                     from_start_min=stop.start_min,
-                    to_start_min=new_start,
+                    to_start_min=start,
                     for_referral_id=call.referral.id,
                 )
             )
-            return chosen
-        return None
+        for ins in chosen[1]:
+            trial.remove(ins.carer, day, held)
+        return handovers
 
     def _may_take(
         self,
@@ -329,6 +348,29 @@ class _Search:
                 allowed[[view.carer_index[c] for c in known if c in view.carer_index]] = True
                 mask &= allowed
         return mask
+
+
+def _in_the_way(fit: _Fit, call: _Call) -> list[tuple[int, Stop]]:
+    """Visits that may be handed over (``fit.movable``) in the run of a carer who may do the
+    call, on its day and within an hour of its window, whose removal leaves that carer time
+    for the call; nearest the client first."""
+    view, day, visit = fit.view, call.day, call.visit
+    low = visit.earliest_start_min - _NEAR_WINDOW_MIN
+    high = visit.latest_start_min + visit.duration_min + _NEAR_WINDOW_MIN
+    found: list[tuple[float, int, int, Stop]] = []
+    for carer in (int(c) for c in np.flatnonzero(call.mask)):
+        for run in view.day(carer, day).runs:
+            for stop in run:
+                if stop.end_min < low or stop.start_min > high:
+                    continue
+                if (stop.package_id, stop.visit_id, day) not in fit.movable:
+                    continue
+                if _frees_room(view, carer, day, stop, call):
+                    found.append(
+                        (view.minutes(carer, stop.point, call.point), carer, stop.start_min, stop)
+                    )
+    found.sort(key=lambda x: x[:3])
+    return [(carer, stop) for _, carer, _, stop in found]
 
 
 def _frees_room(view: RunsView, carer: int, day: str, stop: Stop, call: _Call) -> bool:

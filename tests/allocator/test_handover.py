@@ -135,3 +135,54 @@ def test_the_nightly_re_optimisation_hands_visits_over_for_a_waiting_referral() 
 
     off = reoptimise(snapshot, travel, ReoptimiseOptions(**quick, hand_over_visits=False))
     assert [u.package_id for u in off.unplaced] == ["new"]
+
+
+def test_a_double_handed_call_frees_both_carers_it_needs() -> None:
+    """Ann and Bob, the only two with the hoist skill, each see a usual client at 09:00;
+    Cat and Dan could do those visits. The waiting client needs Ann and Bob together."""
+    monday: dict[str, Any] = {"start_min": 480, "end_min": 720, "days": ("mon",)}
+    usual = [visit(earliest=540, latest=570, duration=30)]
+    snapshot = make_snapshot(
+        carers=[
+            carer("ann", skills=["hoist"], **monday),
+            carer("bob", skills=["hoist"], **monday),
+            carer("cat", **monday),
+            carer("dan", **monday),
+        ],
+        packages=[
+            package(
+                f"usual-{who}",
+                1,
+                usual,
+                provider_id="prov-a",
+                assignments=[
+                    {"visit_id": "v1", "day": "mon", "carer_ids": [who], "start_min": 540}
+                ],
+            )
+            for who in ("ann", "bob")
+        ],
+        referrals=[
+            package(
+                "new",
+                1,
+                [
+                    visit(
+                        earliest=540,
+                        latest=550,
+                        duration=60,
+                        carers_required=2,
+                        required_skills=["hoist"],
+                    )
+                ],
+            )
+        ],
+    )
+    result = _checked(snapshot)
+    assert result.placed == {"new": "prov-a"}
+    assert sorted((h.package_id, h.from_carer_id) for h in result.handovers) == [
+        ("usual-ann", "ann"),
+        ("usual-bob", "bob"),
+    ]
+    assert {h.to_carer_id for h in result.handovers} <= {"cat", "dan"}
+    placed = {p.id: p for p in result.snapshot.packages}
+    assert [sorted(a.carer_ids) for a in placed["new"].assignments] == [["ann", "bob"]]
