@@ -7,7 +7,9 @@ For every waiting referral, every provider that may take it (its lot, or an adja
 provider works) is asked, as an offer would ask, to fit each visit occurrence into its carers'
 runs as they are. The provider that comes closest (fewest occurrences it cannot fit) names what
 is missing: which calls of the day, whether double-handed, and why (the offer engine's reason
-codes). Beside it, the capacity by hour: carers on shift against carers in a client's home on a
+codes), and whether handing other clients' visits over between the provider's carers (what
+the nightly re-optimisation does, :mod:`allocator.handover`) would place it. Beside it, the
+capacity by hour: carers on shift against carers in a client's home on a
 Monday. Together they say whether a waiting list comes from too few carer hours overall, or from
 the particular times, skills and places the runs cannot stretch to. Writes
 ``benchmarks/results/waiting_<profile>.csv`` (one row per waiting referral) and ``.md``.
@@ -19,11 +21,12 @@ import argparse
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from allocator.handover import fit_with_handovers
 from allocator.model import Package, Snapshot, Visit, format_time
 from allocator.offers import draft_offer, lot_standing
 from allocator.runs import RunsView
@@ -64,11 +67,15 @@ class WaitingRow:
     not_fitted_calls: str
     """Slot counts of the occurrences the closest provider could not fit, e.g. ``morning x2``."""
     reasons: str
+    placed_by_handovers: bool = False
+    """Whether handing other clients' visits over between a provider's carers, as the nightly
+    re-optimisation does (:mod:`allocator.handover`), places it."""
 
 
 def why_waiting(snapshot: Snapshot, travel: TravelMatrix) -> list[WaitingRow]:
     """One row per waiting referral (see the module docstring)."""
     view = RunsView(snapshot, travel)
+    handed = fit_with_handovers(snapshot, travel).placed
     rows = []
     for referral in snapshot.referrals:
         asked = [p for p in snapshot.providers if lot_standing(view, referral, p) is not None]
@@ -92,7 +99,7 @@ def why_waiting(snapshot: Snapshot, travel: TravelMatrix) -> list[WaitingRow]:
                 reasons,
             )
         )
-    return rows
+    return [replace(r, placed_by_handovers=r.referral_id in handed) for r in rows]
 
 
 def _call(visit: Visit) -> str:
@@ -184,6 +191,14 @@ def summary_lines(rows: Sequence[WaitingRow]) -> list[str]:
         lines.append(
             f"{doubles} of the {len(stuck)} ({100 * doubles / len(stuck):.0f}%) have a "
             "double-handed call, against about 12% of all packages."
+        )
+        handed = [r for r in stuck if r.placed_by_handovers]
+        lines.append(
+            f"Handing other clients' visits over between a provider's carers, as the nightly "
+            f"re-optimisation does, places {len(handed)} of the {len(stuck)} "
+            f"({sum(r.weekly_hours for r in handed):.0f} carer hours a week), taken most "
+            "urgent first; the others need more than the runs can give by handovers: carers "
+            "on shift at those times and places, or a re-plan of whole runs."
         )
     return lines
 

@@ -39,9 +39,39 @@ def test_the_call_outside_every_shift_is_named_with_its_reason() -> None:
     assert bed.not_fitted_calls == "bed x1"
     assert bed.reasons == "no_shift x1"
     assert bed.closest_provider == "prov-a" and bed.providers_asked == 1
+    assert not bed.placed_by_handovers  # nobody works at bedtime: no handover helps
     lines = summary_lines(list(rows.values()))
     assert "1 could be placed as the runs stand" in lines[0]
     assert "bed 100%" in lines[2]
+    assert "places 0 of the 1" in lines[4]
+
+
+def test_a_referral_that_a_handover_would_place_is_flagged() -> None:
+    """Ann sees her usual client at 09:00; Bob could too. The waiting client needs Ann's
+    hoist skill at 09:00-09:10 for an hour."""
+    monday = {"start_min": 480, "end_min": 720, "days": ("mon",)}
+    snapshot = make_snapshot(
+        carers=[carer("ann", skills=["hoist"], **monday), carer("bob", **monday)],
+        packages=[
+            package(
+                "usual",
+                1,
+                [visit(earliest=540, latest=570)],
+                provider_id="prov-a",
+                assignments=[
+                    {"visit_id": "v1", "day": "mon", "carer_ids": ["ann"], "start_min": 540}
+                ],
+            )
+        ],
+        referrals=[
+            package(
+                "new", 1, [visit(earliest=540, latest=550, duration=60, required_skills=["hoist"])]
+            )
+        ],
+    )
+    [row] = why_waiting(snapshot, snapshot_travel(snapshot))
+    assert row.occurrences_not_fitted == 1 and row.placed_by_handovers
+    assert "places 1 of the 1 (1 carer hours a week)" in summary_lines([row])[4]
 
 
 def test_capacity_by_hour_counts_carers_on_shift_and_in_homes() -> None:
