@@ -48,8 +48,6 @@ from allocator.travel import TravelMatrix
 _NEAR_WINDOW_MIN = 60
 """A visit is "in the way" of a call when it lies within this many minutes of the call's
 window."""
-
-
 _PARTNER_TRIES = 10
 """For a double-handed call, second carers tried for each first one freed."""
 
@@ -63,7 +61,7 @@ class HandoverSettings:
     tries_per_call: int = 200
     """Visits in the way tried for one call, nearest to the client first."""
     providers_per_referral: int = 4
-    """Providers tried for each referral (the preferred one alone when the client has one)."""
+    """Providers tried for each referral, the client's preferred provider first."""
 
 
 @dataclass(frozen=True)
