@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+import allocator.reoptimise as reoptimise_module
 from allocator.evaluate import evaluate
-from allocator.handover import Handover, HandoverSettings, fit_with_handovers
+from allocator.handover import Handover, HandoverResult, HandoverSettings, fit_with_handovers
 from allocator.model import Snapshot
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from tests.builders import carer, current_plan, make_snapshot, package, snapshot_travel, visit
@@ -186,3 +189,32 @@ def test_a_double_handed_call_frees_both_carers_it_needs() -> None:
     assert {h.to_carer_id for h in result.handovers} <= {"cat", "dan"}
     placed = {p.id: p for p in result.snapshot.packages}
     assert [sorted(a.carer_ids) for a in placed["new"].assignments] == [["ann", "bob"]]
+
+
+def test_handovers_that_break_a_rule_are_not_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evaluator has the last word: a handover result whose runs break a rule (here the
+    new client's call put outside Ann's shift) is dropped and the referral keeps waiting."""
+    snapshot = _world()
+    travel = snapshot_travel(snapshot)
+
+    def broken(after: Snapshot, *args: Any, **kwargs: Any) -> HandoverResult:
+        result = fit_with_handovers(after, *args, **kwargs)
+        packages = [
+            p.model_copy(
+                update={
+                    "assignments": [a.model_copy(update={"start_min": 1000}) for a in p.assignments]
+                }
+            )
+            if p.id == "new"
+            else p
+            for p in result.snapshot.packages
+        ]
+        result.snapshot = result.snapshot.model_copy(update={"packages": packages})
+        return result
+
+    monkeypatch.setattr(reoptimise_module, "fit_with_handovers", broken)
+    options = ReoptimiseOptions(time_limit_s=5, solution_limit=200, fit_waiting_in_runs=False)
+    plan = reoptimise(snapshot, travel, options)
+    assert evaluate(snapshot, plan, travel).is_feasible
+    assert [u.package_id for u in plan.unplaced] == ["new"]
+    assert "handing" not in plan.solver.status
