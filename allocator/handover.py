@@ -181,7 +181,7 @@ def _providers_to_try(
             view, referral, provider, offer_settings, max_failures=settings.max_handovers
         )
         missing = len(draft.failures)
-        if draft.outside_lot or missing > settings.max_handovers:
+        if missing > settings.max_handovers:
             continue
         key = (provider.id != preferred, missing, draft.added_travel_min, provider.id)
         ranked.append((*key, provider))

@@ -774,6 +774,7 @@ def reoptimise(
 
     plan: Plan
     handed = None
+    after: Evaluation | None = None
     if has_waiting and not stop():
         report(0.9, "placing waiting referrals into the re-planned runs", {})
         reserve = _HANDOVER_SHARE * options.time_limit_s if handing else 0.0
@@ -788,7 +789,8 @@ def reoptimise(
             candidate = build_plan(handed.snapshot, {}, still, plan.solver)
             # The evaluator has the last word here too: handovers that break a rule the
             # joint placement's plan kept are not made.
-            if handed.placed and _breaks_nothing_new(snapshot, plan, candidate, travel):
+            after = _unless_worse(snapshot, plan, candidate, travel) if handed.placed else None
+            if after is not None:
                 improved, plan = handed.snapshot, candidate
             else:
                 handed = None
@@ -796,7 +798,7 @@ def reoptimise(
         plan = _as_plan(improved)
 
     changes = _changes(snapshot, improved, plan, moves, travel)
-    after = evaluate(snapshot, plan, travel)
+    after = after or evaluate(snapshot, plan, travel)
     days = f"{improved_days} provider-days re-planned, {kept_days} kept as they were"
     if fitted:
         days += f"; {len(fitted)} waiting referrals placed by re-planning runs around them"
@@ -831,12 +833,14 @@ def rules_broken_anew(
     return [v for v in result.violations if _violation_key(v) not in known]
 
 
-def _breaks_nothing_new(
+def _unless_worse(
     snapshot: Snapshot, before: Plan, after: Plan, travel: TravelMatrix
-) -> bool:
-    """Whether ``after`` breaks no rule that ``before`` keeps (both plans for ``snapshot``)."""
+) -> Evaluation | None:
+    """``after``'s evaluation when it breaks no rule that ``before`` keeps (both plans for
+    ``snapshot``), else None; the plan's KPIs reuse it."""
     kept = {_violation_key(v) for v in evaluate(snapshot, before, travel).violations}
-    return all(_violation_key(v) in kept for v in evaluate(snapshot, after, travel).violations)
+    result = evaluate(snapshot, after, travel)
+    return result if all(_violation_key(v) in kept for v in result.violations) else None
 
 
 def _violation_key(v: Violation) -> tuple[str, str | None, str | None, str | None]:
