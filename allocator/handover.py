@@ -62,6 +62,9 @@ class HandoverSettings:
     """Visits in the way tried for one call, nearest to the client first."""
     providers_per_referral: int = 4
     """Providers tried for each referral, the client's preferred provider first."""
+    choices_per_call: int = 4
+    """Ways of freeing room for one call compared before one is taken: the one adding least
+    travel (the call's and the handed-over visits') wins."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,8 @@ class _Search:
         (without the call) and the call's start and gap(s) are returned."""
         view, day, visit = fit.view, call.day, call.visit
         candidates = _in_the_way(fit, call)[: self.settings.tries_per_call]
+        best: tuple[float, RunsView, list[Handover], tuple[int, list[Insertion]]] | None = None
+        found = 0
         for carer, stop in candidates:
             trial = view.copy()
             trial.remove(carer, day, stop)
@@ -267,13 +272,20 @@ class _Search:
                         break
             if chosen is None:
                 continue
-            handovers = self._rehome(trial, fit, provider, call, chosen, removed)
-            if handovers is None:
+            rehomed = self._rehome(trial, fit, provider, call, chosen, removed)
+            if rehomed is None:
                 continue
-            fit.view = trial
-            fit.handovers.extend(handovers)
-            return chosen
-        return None
+            handovers, added = rehomed
+            if best is None or added < best[0]:
+                best = (added, trial, handovers, chosen)
+            found += 1
+            if found >= self.settings.choices_per_call:
+                break
+        if best is None:
+            return None
+        _, fit.view, handovers, chosen = best
+        fit.handovers.extend(handovers)
+        return chosen
 
     def _rehome(
         self,
@@ -283,11 +295,14 @@ class _Search:
         call: _Call,
         chosen: tuple[int, list[Insertion]],
         removed: list[tuple[int, Stop]],
-    ) -> list[Handover] | None:
+    ) -> tuple[list[Handover], float] | None:
         """Give each removed visit to a carer who may do it, within its own window, while
-        the call holds its place; ``trial`` then has them (and not the call). None when one
-        finds no carer."""
+        the call holds its place; ``trial`` then has them (and not the call). Returns the
+        handovers and the travel minutes they and the call add to the day; None when a
+        removed visit finds no carer."""
         day = call.day
+        touched = {carer for carer, _ in removed} | {ins.carer for ins in chosen[1]}
+        before = sum(fit.view.travel_min(c, day) for c in touched)
         held = call.stop(chosen[0])
         for ins in chosen[1]:
             trial.insert(ins.carer, day, held)
@@ -307,6 +322,9 @@ class _Search:
             start, [gap] = taken
             moved = Stop(start, start + visit.duration_min, stop.point, package.id, visit.id)
             trial.insert(gap.carer, day, moved)
+            if gap.carer not in touched:
+                touched.add(gap.carer)
+                before += fit.view.travel_min(gap.carer, day)
             handovers.append(
                 Handover(
                     package_id=package.id,
@@ -319,9 +337,10 @@ class _Search:
                     for_referral_id=call.referral.id,
                 )
             )
+        added = sum(trial.travel_min(c, day) for c in touched) - before
         for ins in chosen[1]:
             trial.remove(ins.carer, day, held)
-        return handovers
+        return handovers, added
 
     def _may_take(
         self,

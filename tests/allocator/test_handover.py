@@ -218,3 +218,48 @@ def test_handovers_that_break_a_rule_are_not_made(monkeypatch: pytest.MonkeyPatc
     assert evaluate(snapshot, plan, travel).is_feasible
     assert [u.package_id for u in plan.unplaced] == ["new"]
     assert "handing" not in plan.solver.status
+
+
+def test_the_handover_adding_least_travel_is_taken() -> None:
+    """Ann and Dee both have the hoist skill and a usual client at 09:00. Ann's client (next
+    door to the waiting one, so tried first) declines Bob, so only Cat, based 30 km away,
+    could take that visit; Dee's client 2 km out can go to Bob. Handing Dee's visit to Bob adds
+    least travel; told to take the first way found, Ann's visit goes to Cat."""
+    monday: dict[str, Any] = {"start_min": 480, "end_min": 720, "days": ("mon",)}
+    usual = [visit(earliest=540, latest=570, duration=30)]
+
+    def at_nine(who: str) -> list[dict[str, Any]]:
+        return [{"visit_id": "v1", "day": "mon", "carer_ids": [who], "start_min": 540}]
+
+    snapshot = make_snapshot(
+        carers=[
+            carer("ann", at_km=0, skills=["hoist"], **monday),
+            carer("dee", at_km=0, skills=["hoist"], **monday),
+            carer("bob", at_km=0, **monday),
+            carer("cat", at_km=30, **monday),
+        ],
+        packages=[
+            package(
+                "usual-ann",
+                1,
+                usual,
+                provider_id="prov-a",
+                assignments=at_nine("ann"),
+                preferences={"declined_carer_ids": ["bob"]},
+            ),
+            package("usual-dee", 2, usual, provider_id="prov-a", assignments=at_nine("dee")),
+        ],
+        referrals=[
+            package(
+                "new",
+                1,
+                [visit(earliest=540, latest=550, duration=60, required_skills=["hoist"])],
+            )
+        ],
+    )
+    moves = [(h.package_id, h.from_carer_id, h.to_carer_id) for h in _checked(snapshot).handovers]
+    assert moves == [("usual-dee", "dee", "bob")]
+    first = _checked(snapshot, HandoverSettings(choices_per_call=1)).handovers
+    assert [(h.package_id, h.from_carer_id, h.to_carer_id) for h in first] == [
+        ("usual-ann", "ann", "cat")
+    ]

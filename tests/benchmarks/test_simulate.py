@@ -10,12 +10,15 @@ import pytest
 
 from allocator.evaluate import evaluate
 from allocator.model import Snapshot
+from allocator.reoptimise import ReoptimiseOptions
 from api.cli import main
 from benchmarks.simulate import (
+    NIGHTLY_WITHOUT_HANDOVERS,
     DayRecord,
     Policy,
     SimulationSettings,
     Stream,
+    all_policies,
     default_policies,
     make_stream,
     run,
@@ -135,3 +138,26 @@ def test_policies_in_worker_processes_give_the_same_days_as_in_one() -> None:
     assert list(side_by_side.records) == ["status_quo", "nearest_provider"]
     assert side_by_side.records == alone.records
     assert any(r.placed_today for r in alone.records["status_quo"])
+
+
+def test_the_nightly_without_handovers_is_chosen_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not simulated by default; when chosen its nights leave handovers out, and otherwise
+    run as carealloc_nightly's do."""
+    import benchmarks.simulate as simulate_module
+
+    assert NIGHTLY_WITHOUT_HANDOVERS not in [p.name for p in default_policies(TINY)]
+    told: list[ReoptimiseOptions] = []
+
+    def record(snapshot: Snapshot, travel: object, options: ReoptimiseOptions, **_: object) -> None:
+        told.append(options)
+
+    monkeypatch.setattr(simulate_module, "reoptimise", record)
+    stream = make_stream(TINY)
+    by_name = {p.name: p for p in all_policies(TINY)}
+    for name in ("carealloc_nightly", NIGHTLY_WITHOUT_HANDOVERS):
+        by_name[name].nightly(stream.start, stream.travel, 0)
+    with_handovers, without = told
+    assert with_handovers.hand_over_visits and not without.hand_over_visits
+    assert replace(without, hand_over_visits=True) == with_handovers
