@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from benchmarks import report
+from benchmarks.simulate import CHOOSABLE_POLICIES
 
 STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "simulation, Argyll and Bute",
         "benchmarks.simulate",
-        ("--profile", "argyll", "--workers", "2"),
+        # With the nightly without handovers beside it: what handovers gain and cost.
+        ("--profile", "argyll", "--workers", "2", "--policies", ",".join(CHOOSABLE_POLICIES)),
     ),
     ("simulation, Torbay", "benchmarks.simulate", ("--profile", "torbay", "--workers", "2")),
     ("why referrals wait, Argyll and Bute", "benchmarks.waiting", ("--profile", "argyll")),
