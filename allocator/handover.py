@@ -65,6 +65,11 @@ class HandoverSettings:
     choices_per_call: int = 4
     """Ways of freeing room for one call compared before one is taken: the one adding least
     travel (the call's and the handed-over visits') wins."""
+    max_travel_per_care_hour: float | None = None
+    """Most minutes of carers' travel a referral placed this way may add per carer hour of
+    care it receives (its calls' and the handed-over visits' travel, as the simulation's
+    travel per contact hour counts them); None places it at any cost.
+    The dial between placing remote clients and keeping travel down."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,7 @@ def fit_with_handovers(
             break
         for provider in _providers_to_try(view, referral, settings, offer_settings):
             fit = search.fit(_Fit(view=view.copy(), movable=set(movable)), referral, provider)
-            if fit is None:
+            if fit is None or _too_far(view, fit.view, referral, provider, settings):
                 continue
             view, movable = fit.view, fit.movable
             for h in fit.handovers:
@@ -164,6 +169,24 @@ def fit_with_handovers(
             break
     result.snapshot = _applied(snapshot, result, new_assignments)
     return result
+
+
+def _too_far(
+    before: RunsView,
+    after: RunsView,
+    referral: Package,
+    provider: Provider,
+    settings: HandoverSettings,
+) -> bool:
+    """Whether placing ``referral`` adds more travel per hour of care than the settings allow
+    (the provider's carers' travel on the referral's days, after against before)."""
+    limit = settings.max_travel_per_care_hour
+    if limit is None:
+        return False
+    days = {d for v in referral.visits for d in v.days}
+    carers = before.provider_carers.get(provider.id, [])
+    added = sum(after.travel_min(c, d) - before.travel_min(c, d) for c in carers for d in days)
+    return added > limit * referral.weekly_carer_min / 60
 
 
 def _providers_to_try(

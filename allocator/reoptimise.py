@@ -51,7 +51,7 @@ import numpy as np
 from allocator.batch import place_batch
 from allocator.evaluate import Evaluation, Violation, evaluate
 from allocator.executor import Executor, default_executor
-from allocator.handover import fit_with_handovers
+from allocator.handover import HandoverSettings, fit_with_handovers
 from allocator.model import (
     DAYS,
     Assignment,
@@ -106,6 +106,9 @@ class ReoptimiseOptions:
     hand_over_visits: bool = True
     """After the joint placement, fit referrals still waiting by handing visits of other
     clients over between the provider's carers (:mod:`allocator.handover`)."""
+    handover_max_travel_per_care_hour: float | None = None
+    """Most travel minutes a referral placed by handovers may add per carer hour of its care
+    (None: no limit; :attr:`allocator.handover.HandoverSettings.max_travel_per_care_hour`)."""
     waiting_call_value_min: float = 180.0
     """What fitting one call of a waiting referral is worth in travel minutes: the runs search
     may add up to this much travel, or re-plan that much of other clients' calls, to fit it."""
@@ -121,6 +124,10 @@ class ReoptimiseOptions:
             raise ValueError(msg)
         if self.workers < 1:
             msg = f"workers must be at least 1, got {self.workers}"
+            raise ValueError(msg)
+        cap = self.handover_max_travel_per_care_hour
+        if cap is not None and not cap >= 0:
+            msg = f"handover_max_travel_per_care_hour must be 0 or more, got {cap}"
             raise ValueError(msg)
 
 
@@ -784,7 +791,12 @@ def reoptimise(
             report(0.95, "handing visits over between carers to fit referrals still waiting", {})
             # Its share is kept even when the runs search overran the limit.
             until = max(deadline, time.monotonic() + reserve)
-            handed = fit_with_handovers(_with_plan(improved, plan), travel, deadline=until)
+            settings = HandoverSettings(
+                max_travel_per_care_hour=options.handover_max_travel_per_care_hour
+            )
+            handed = fit_with_handovers(
+                _with_plan(improved, plan), travel, settings=settings, deadline=until
+            )
             still = [u for u in plan.unplaced if u.package_id not in handed.placed]
             candidate = build_plan(handed.snapshot, {}, still, plan.solver)
             # The evaluator has the last word here too: handovers that break a rule the

@@ -46,7 +46,12 @@ from allocator.placement import apply_draft
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
-from api.commands.args import at_least_one, ratio, seconds_up_to_an_hour
+from api.commands.args import (
+    at_least_one,
+    ratio,
+    seconds_up_to_an_hour,
+    travel_minutes_per_hour,
+)
 from api.prepare import prepare_snapshot, travel_matrix
 from benchmarks.generator import (
     ARGYLL,
@@ -141,6 +146,9 @@ class SimulationSettings:
     """Wall-clock budget of each night's re-optimisation (the service's default is 60 s)."""
     nightly_max_moves: int = 5
     """Clients the re-optimisation may move to another provider each night."""
+    handover_travel_cap: float | None = None
+    """Most travel minutes a referral placed by the nightly's handovers may add per carer hour
+    of its care (None: no limit)."""
     nightly_solution_limit: int | None = None
     """Stop each day's routing search after this many solutions (repeatable runs in tests)."""
     progress: bool = True
@@ -365,6 +373,8 @@ class OffersNightly:
     solution_limit: int | None = None
     hand_over_visits: bool = True
     """Whether the night may hand visits over between carers to fit waiting referrals."""
+    handover_travel_cap: float | None = None
+    """Most travel minutes a referral placed by handovers may add per carer hour of care."""
     name: str = "carealloc_nightly"
     label: str = "carealloc offers + nightly re-optimisation"
 
@@ -386,6 +396,7 @@ class OffersNightly:
             seed=self.offers.seed,
             solution_limit=self.solution_limit,
             hand_over_visits=self.hand_over_visits,
+            handover_max_travel_per_care_hour=self.handover_travel_cap,
         )
         now = NOW + dt.timedelta(days=day, hours=14)
         return reoptimise(snapshot, travel, options, now=now)
@@ -406,6 +417,7 @@ def all_policies(settings: SimulationSettings) -> list[Policy]:
         time_limit_s=settings.nightly_time_limit_s,
         max_moves=settings.nightly_max_moves,
         solution_limit=settings.nightly_solution_limit,
+        handover_travel_cap=settings.handover_travel_cap,
     )
     return [
         Sequential(SequentialPolicy.STATUS_QUO),
@@ -941,6 +953,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds for each night's re-optimisation (default 20; 5 with --quick)",
     )
     parser.add_argument(
+        "--handover-travel-cap",
+        type=travel_minutes_per_hour,
+        metavar="MIN",
+        help="the nightly places a waiting referral by handing visits over only when it adds "
+        "at most MIN minutes of travel per carer hour of its care (default: no limit)",
+    )
+    parser.add_argument(
         "--workers",
         type=at_least_one,
         default=1,
@@ -975,6 +994,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nightly_time_limit_s=nightly_s or SimulationSettings.nightly_time_limit_s,
         progress=sys.stderr.isatty(),
         workers=args.workers,
+        handover_travel_cap=args.handover_travel_cap,
     )
     print(f"Simulating {weeks} weeks on the {args.profile} profile (seed {args.seed}) ...")
     policies = [p for p in all_policies(settings) if p.name in args.policies]
@@ -993,6 +1013,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --rota {args.rota}"
     if args.nightly_time_limit is not None:
         command += f" --nightly-time-limit {args.nightly_time_limit:g}"
+    if args.handover_travel_cap is not None:
+        command += f" --handover-travel-cap {args.handover_travel_cap:g}"
     if args.policies != POLICY_NAMES:
         command += " --policies " + ",".join(args.policies)
     if args.workers > 1:
@@ -1002,6 +1024,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     stem = f"simulation_{args.profile}" + ("_quick" if args.quick else "")
     if args.rota not in (None, "standard"):
         stem += f"_{args.rota}"
+    if args.handover_travel_cap is not None:
+        stem += f"_cap{args.handover_travel_cap:g}"
     paths = write_results(result, args.out, command, stem)
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0

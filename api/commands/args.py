@@ -48,10 +48,19 @@ def seconds_up_to_an_hour(text: str) -> float:
     return value
 
 
-def ratio(text: str) -> float:
-    """A number from 0.1 to 10 (carer hours over commissioned hours)."""
-    value = _number(text, "a number")
-    if not 0.1 <= value <= 10:
-        msg = "must be between 0.1 and 10"
+def _between(text: str, what: str, low: float, high: float, unit: str) -> float:
+    value = _number(text, what)
+    if not low <= value <= high:
+        msg = f"must be between {low:g} and {high:g}{unit}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def ratio(text: str) -> float:
+    """A number from 0.1 to 10 (carer hours over commissioned hours)."""
+    return _between(text, "a number", 0.1, 10, "")
+
+
+def travel_minutes_per_hour(text: str) -> float:
+    """A cap on travel per hour of care: 0 to 600 minutes."""
+    return _between(text, "a number of minutes", 0, 600, " minutes per hour of care")

@@ -11,7 +11,12 @@ from tqdm import tqdm
 from allocator.evaluate import evaluate
 from allocator.io import read_snapshot, write_model
 from allocator.reoptimise import ReoptimiseOptions, reoptimise, rules_broken_anew
-from api.commands.args import at_least_one, positive_seconds, whole_number
+from api.commands.args import (
+    at_least_one,
+    positive_seconds,
+    travel_minutes_per_hour,
+    whole_number,
+)
 from api.errors import UserError
 from api.prepare import prepare
 
@@ -64,6 +69,14 @@ def register(subparsers: Any) -> None:
         help="place waiting referrals only into time the re-planned runs leave free; do not "
         "re-plan runs around them or hand other clients' visits over between carers",
     )
+    parser.add_argument(
+        "--handover-travel-cap",
+        type=travel_minutes_per_hour,
+        metavar="MIN",
+        help="place a waiting referral by handing other clients' visits over only when that "
+        "adds at most MIN minutes of carers' travel per carer hour of its care (default: no "
+        "limit)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar (for batch jobs)")
     parser.set_defaults(handler=run)
 
@@ -80,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         place_waiting=not args.keep_waiting,
         fit_waiting_in_runs=not args.no_make_room,
         hand_over_visits=not args.no_make_room,
+        handover_max_travel_per_care_hour=args.handover_travel_cap,
     )
     bar = tqdm(total=100, disable=args.quiet, file=sys.stderr, unit="%", desc="re-optimising")
 

@@ -263,3 +263,18 @@ def test_the_handover_adding_least_travel_is_taken() -> None:
     assert [(h.package_id, h.from_carer_id, h.to_carer_id) for h in first] == [
         ("usual-ann", "ann", "cat")
     ]
+
+
+def test_a_referral_costing_more_travel_than_the_cap_is_not_placed() -> None:
+    """Handing the usual visit to Bob adds his 2-minute round trip for the new client's hour
+    of care: placed under a cap of 5 minutes per care hour, not under a cap of 1."""
+    assert _checked(_world(), HandoverSettings(max_travel_per_care_hour=5)).placed == {
+        "new": "prov-a"
+    }
+    capped = _checked(_world(), HandoverSettings(max_travel_per_care_hour=1))
+    assert capped.placed == {} and capped.handovers == []
+
+
+def test_a_negative_travel_cap_is_refused() -> None:
+    with pytest.raises(ValueError, match="handover_max_travel_per_care_hour"):
+        ReoptimiseOptions(handover_max_travel_per_care_hour=-1)

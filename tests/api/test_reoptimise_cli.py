@@ -58,10 +58,13 @@ def test_no_make_room_places_waiting_only_into_free_time(
     args = ["reoptimise", EXAMPLE, "--out", str(out), "--time-limit", "2", "--workers", "1"]
     assert main([*args, "--quiet"]) == 0
     assert main([*args, "--no-make-room", "--quiet"]) == 0
+    assert main([*args, "--handover-travel-cap", "45", "--quiet"]) == 0
     assert [(o.fit_waiting_in_runs, o.hand_over_visits) for o in seen] == [
         (True, True),
         (False, False),
+        (True, True),
     ]
+    assert [o.handover_max_travel_per_care_hour for o in seen] == [None, None, 45]
     assert read_plan(out).changes is not None
 
 
@@ -71,6 +74,7 @@ def test_no_make_room_places_waiting_only_into_free_time(
         ("--time-limit", "0", "must be more than 0 seconds"),
         ("--max-moves", "-1", "is not a whole number of 0 or more"),
         ("--workers", "0", "must be at least 1"),
+        ("--handover-travel-cap", "-5", "must be between 0 and 600 minutes"),
     ],
 )
 def test_bad_options_exit_2_naming_the_rule(

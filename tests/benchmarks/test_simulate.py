@@ -115,6 +115,8 @@ def test_simulate_command_writes_results(
         ("--clients", "0"),
         ("--nightly-time-limit", "x"),
         ("--policies", "best"),
+        ("--handover-travel-cap", "-1"),
+        ("--handover-travel-cap", "nan"),
         ("--workers", "0"),
     ],
 )
@@ -161,3 +163,17 @@ def test_the_nightly_without_handovers_is_chosen_by_name(
     with_handovers, without = told
     assert with_handovers.hand_over_visits and not without.hand_over_visits
     assert replace(without, hand_over_visits=True) == with_handovers
+
+
+def test_the_handover_travel_cap_reaches_the_nights(monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmarks.simulate as simulate_module
+
+    told: list[ReoptimiseOptions] = []
+    monkeypatch.setattr(
+        simulate_module, "reoptimise", lambda snapshot, travel, options, **_: told.append(options)
+    )
+    stream = make_stream(TINY)
+    capped = replace(TINY, handover_travel_cap=45)
+    [nightly] = [p for p in default_policies(capped) if p.name == "carealloc_nightly"]
+    nightly.nightly(stream.start, stream.travel, 0)
+    assert told[0].handover_max_travel_per_care_hour == 45
