@@ -142,38 +142,39 @@ def test_policies_in_worker_processes_give_the_same_days_as_in_one() -> None:
     assert any(r.placed_today for r in alone.records["status_quo"])
 
 
-def test_the_nightly_without_handovers_is_chosen_by_name(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Not simulated by default; when chosen its nights leave handovers out, and otherwise
-    run as carealloc_nightly's do."""
+@pytest.fixture
+def nights_told(monkeypatch: pytest.MonkeyPatch) -> list[ReoptimiseOptions]:
+    """The options each night's re-optimisation is given (the re-optimisation itself is not
+    run)."""
     import benchmarks.simulate as simulate_module
 
-    assert NIGHTLY_WITHOUT_HANDOVERS not in [p.name for p in default_policies(TINY)]
     told: list[ReoptimiseOptions] = []
 
     def record(snapshot: Snapshot, travel: object, options: ReoptimiseOptions, **_: object) -> None:
         told.append(options)
 
     monkeypatch.setattr(simulate_module, "reoptimise", record)
+    return told
+
+
+def test_the_nightly_without_handovers_is_chosen_by_name(
+    nights_told: list[ReoptimiseOptions],
+) -> None:
+    """Not simulated by default; when chosen its nights leave handovers out, and otherwise
+    run as carealloc_nightly's do."""
+    assert NIGHTLY_WITHOUT_HANDOVERS not in [p.name for p in default_policies(TINY)]
     stream = make_stream(TINY)
     by_name = {p.name: p for p in all_policies(TINY)}
     for name in ("carealloc_nightly", NIGHTLY_WITHOUT_HANDOVERS):
         by_name[name].nightly(stream.start, stream.travel, 0)
-    with_handovers, without = told
+    with_handovers, without = nights_told
     assert with_handovers.hand_over_visits and not without.hand_over_visits
     assert replace(without, hand_over_visits=True) == with_handovers
 
 
-def test_the_handover_travel_cap_reaches_the_nights(monkeypatch: pytest.MonkeyPatch) -> None:
-    import benchmarks.simulate as simulate_module
-
-    told: list[ReoptimiseOptions] = []
-    monkeypatch.setattr(
-        simulate_module, "reoptimise", lambda snapshot, travel, options, **_: told.append(options)
-    )
+def test_the_handover_travel_cap_reaches_the_nights(nights_told: list[ReoptimiseOptions]) -> None:
     stream = make_stream(TINY)
     capped = replace(TINY, handover_travel_cap=45)
     [nightly] = [p for p in default_policies(capped) if p.name == "carealloc_nightly"]
     nightly.nightly(stream.start, stream.travel, 0)
-    assert told[0].handover_max_travel_per_care_hour == 45
+    assert nights_told[0].handover_max_travel_per_care_hour == 45
