@@ -372,12 +372,20 @@ class Package(_Model):
     )
     start_date: dt.date
     urgency: Urgency = Urgency.ROUTINE
-    waiting_since: dt.datetime
+    waiting_since: dt.datetime = Field(
+        description="When the referral started waiting; a time without a zone is read as UTC."
+    )
     visits: list[Visit] = Field(min_length=1)
     preferences: Preferences = Field(default_factory=Preferences)
     provider_id: Id | None = None
     assignments: list[Assignment] = Field(default_factory=list)
     locked: bool = Field(default=False, description="Provider and runs must not change.")
+
+    @field_validator("waiting_since")
+    @classmethod
+    def _zoned(cls, value: dt.datetime) -> dt.datetime:
+        # Waits are measured against an aware "now"; a naive time cannot be compared with it.
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
     @field_validator("visits")
     @classmethod

@@ -76,6 +76,9 @@ UNREACHABLE = 100_000
 _HANDOVER_SHARE = 0.3
 """Share of the time limit kept for handing visits over once the joint placement is done
 (kept even when the runs search overran the limit)."""
+_TURN_SLACK_MIN = 30.0
+"""A provider takes a turn at a waiting referral only if its nearest able carer is at most
+this many minutes further from the client than the best placed provider's."""
 _COST_SCALE = 10  # routing costs in tenths of a travel minute
 _WORK_SCALE = 10  # working time in tenths of a minute
 
@@ -103,6 +106,12 @@ class ReoptimiseOptions:
     """Give each waiting referral's calls to the runs search of the provider best placed to
     take it (optional calls), so runs are re-planned around them; placed only when every call
     of the week fits."""
+    waiting_providers_in_turn: int = 3
+    """How many providers take turns, night by night, to re-plan their runs around a waiting
+    referral: the best placed on the first night it waits, the next on the second, and so on
+    round (only providers whose nearest able carer is at most ``_TURN_SLACK_MIN`` further
+    than the best placed one's; the client's preferred provider every night). 1: always the
+    best placed."""
     hand_over_visits: bool = True
     """After the joint placement, fit referrals still waiting by handing visits of other
     clients over between the provider's carers (:mod:`allocator.handover`)."""
@@ -124,6 +133,10 @@ class ReoptimiseOptions:
             raise ValueError(msg)
         if self.workers < 1:
             msg = f"workers must be at least 1, got {self.workers}"
+            raise ValueError(msg)
+        turns = self.waiting_providers_in_turn
+        if turns < 1:
+            msg = f"waiting_providers_in_turn must be at least 1, got {turns}"
             raise ValueError(msg)
         cap = self.handover_max_travel_per_care_hour
         if cap is not None and not cap >= 0:
@@ -613,7 +626,11 @@ def _cost(
 
 
 def _pieces(
-    snapshot: Snapshot, travel: TravelMatrix, options: ReoptimiseOptions, budget_s: float
+    snapshot: Snapshot,
+    travel: TravelMatrix,
+    options: ReoptimiseOptions,
+    budget_s: float,
+    now: dt.datetime,
 ) -> list[Piece]:
     by_provider: dict[str, list[Package]] = defaultdict(list)
     for package in snapshot.packages:
@@ -623,7 +640,7 @@ def _pieces(
     for carer in snapshot.carers:
         carers_of[carer.provider_id].append(carer)
     modes = sorted({c.travel_mode for c in snapshot.carers})
-    waiting = _waiting_by_provider(snapshot, travel, by_provider.keys(), carers_of, options)
+    waiting = _waiting_by_provider(snapshot, travel, by_provider.keys(), carers_of, options, now)
     pieces = []
     for provider_id, packages in by_provider.items():
         carers = carers_of[provider_id]
@@ -666,11 +683,17 @@ def _waiting_by_provider(
     provider_ids: Iterable[str],
     carers_of: dict[str, list[Carer]],
     options: ReoptimiseOptions,
+    now: dt.datetime,
 ) -> dict[str, list[Package]]:
-    """Each waiting referral for the provider best placed to take it: one that may work its
-    lot, with carers who could do all its calls; the client's preferred provider if it is
-    one of those, otherwise the one whose nearest such carer (the second nearest for a
-    double-handed package) lives nearest."""
+    """Each waiting referral for the provider whose turn it is tonight to make room for it.
+
+    Providers that may work its lot, with carers who could do all its calls, are ranked by
+    how near their nearest such carer lives (the second nearest for a double-handed
+    package); those within ``_TURN_SLACK_MIN`` of the best placed take turns, one a night,
+    counted from the night the referral started waiting (``waiting_providers_in_turn`` of
+    them at most). The client's preferred provider, when it is one of them, every night.
+    Without turns a referral the best placed provider cannot fit would be offered to it, and
+    only it, every night."""
     if not (options.place_waiting and options.fit_waiting_in_runs):
         return {}
     providers = [p for p in snapshot.providers if p.id in set(provider_ids)]
@@ -680,7 +703,7 @@ def _waiting_by_provider(
         pair = max(v.carers_required for v in referral.visits)
         to = travel.index(referral.location)
         preferred = referral.preferences.preferred_provider_id
-        best: tuple[bool, float, str] | None = None
+        ranked: list[tuple[float, str]] = []
         for provider in providers:
             if standing_in_lots(snapshot.lots, referral, provider) is None:
                 continue
@@ -690,11 +713,17 @@ def _waiting_by_provider(
             near = sorted(
                 float(travel.minutes[c.travel_mode][travel.index(c.base), to]) for c in able
             )
-            key = (provider.id != preferred, near[pair - 1], provider.id)
-            if best is None or key < best:
-                best = key
-        if best is not None:
-            chosen[best[2]].append(referral)
+            ranked.append((near[pair - 1], provider.id))
+        if not ranked:
+            continue
+        ranked.sort()
+        if preferred in {provider_id for _, provider_id in ranked}:
+            chosen[preferred].append(referral)
+            continue
+        in_turn = [r for r in ranked if r[0] <= ranked[0][0] + _TURN_SLACK_MIN]
+        in_turn = in_turn[: options.waiting_providers_in_turn]
+        nights = max(0, (now - referral.waiting_since).days)
+        chosen[in_turn[nights % len(in_turn)][1]].append(referral)
     return chosen
 
 
@@ -743,7 +772,8 @@ def reoptimise(
     has_waiting = options.place_waiting and bool(snapshot.referrals)
     handing = has_waiting and options.hand_over_visits
     runs_share = 0.5 if handing else 0.6 if has_waiting or options.max_moves else 0.85
-    pieces = _pieces(snapshot, travel, options, options.time_limit_s * runs_share)
+    now = now or dt.datetime.now(dt.UTC)
+    pieces = _pieces(snapshot, travel, options, options.time_limit_s * runs_share, now)
 
     week: dict[str, list[Assignment]] = {}
     fitted: dict[str, tuple[str, list[Assignment]]] = {}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from allocator.batch import place_batch
 from allocator.io import InputError, parse_document
 from allocator.model import Plan, Snapshot, Urgency
-from tests.builders import carer, package, provider, snapshot_data, visit
+from tests.builders import carer, package, provider, snapshot_data, snapshot_travel, visit
 
 
 def problems_of(data: dict[str, Any]) -> list[str]:
@@ -180,3 +182,15 @@ def test_plan_lists_each_package_once() -> None:
     with pytest.raises(InputError) as caught:
         parse_document(Plan, copy.deepcopy(data), "plan.json")
     assert "package 'r1' appears more than once" in str(caught.value)
+
+
+def test_a_waiting_since_without_a_time_zone_is_read_as_utc_and_can_be_placed() -> None:
+    """Case-management exports often drop the zone; the wait is then measured, not a crash."""
+    referral = package("r1", at_km=5)
+    referral["waiting_since"] = "2026-11-20T09:00:00"
+    snap = parse_document(
+        Snapshot, snapshot_data(carers=[carer("c1", at_km=0)], referrals=[referral]), "test.json"
+    )
+    assert snap.referrals[0].waiting_since == dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    plan = place_batch(snap, snapshot_travel(snap), time_limit_s=2)
+    assert [p.package_id for p in plan.placements] == ["r1"]

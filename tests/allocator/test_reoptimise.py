@@ -6,7 +6,9 @@ independent evaluator.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,27 @@ def _assign(carers: list[str], start: int = 540, day: str = "mon", **extra: Any)
     return {"visit_id": "v1", "day": day, "carer_ids": carers, "start_min": start, **extra}
 
 
+def _seen(
+    package_id: str,
+    at_km: float,
+    carer_id: str,
+    start: int,
+    window: tuple[int, int],
+    *,
+    provider_id: str = "prov-a",
+    duration: int = 30,
+    locked: bool = False,
+) -> dict[str, Any]:
+    """A placed client with one Monday call in ``window``, seen by ``carer_id`` at ``start``."""
+    return package(
+        package_id,
+        at_km,
+        [visit(earliest=window[0], latest=window[1], duration=duration)],
+        provider_id=provider_id,
+        assignments=[_assign([carer_id], start=start, locked=locked)],
+    )
+
+
 def _crossed(**extra: Any) -> Snapshot:
     """Ann lives at km 0 and Bob at km 100, but each visits the client at the other's door."""
     return make_snapshot(
@@ -36,9 +59,11 @@ def _crossed(**extra: Any) -> Snapshot:
     )
 
 
-def _run(snapshot: Snapshot, options: ReoptimiseOptions = QUICK) -> Plan:
+def _run(
+    snapshot: Snapshot, options: ReoptimiseOptions = QUICK, now: dt.datetime | None = None
+) -> Plan:
     travel = snapshot_travel(snapshot)
-    plan = reoptimise(snapshot, travel, options)
+    plan = reoptimise(snapshot, travel, options, now=now)
     result = evaluate(snapshot, plan, travel)
     assert result.is_feasible, result.summary()
     return plan
@@ -185,20 +210,8 @@ def test_waiting_referrals_are_placed_into_the_re_planned_runs() -> None:
             carer("bob", at_km=100, start_min=480, end_min=720),
         ],
         packages=[
-            package(
-                "far",
-                100,
-                [visit(earliest=480, latest=600)],
-                provider_id="prov-a",
-                assignments=[_assign(["ann"], start=540)],
-            ),
-            package(
-                "near",
-                0,
-                [visit(earliest=480, latest=600)],
-                provider_id="prov-a",
-                assignments=[_assign(["bob"], start=540)],
-            ),
+            _seen("far", 100, "ann", 540, (480, 600)),
+            _seen("near", 0, "bob", 540, (480, 600)),
         ],
         referrals=[package("new", 1, [visit(earliest=600, latest=660, duration=60)])],
     )
@@ -378,3 +391,42 @@ def test_room_is_made_with_the_clients_preferred_provider_when_it_may_take_them(
     placed = plan.placement("new")
     assert placed is not None and placed.provider_id == "prov-b"
     assert [a.carer_ids for a in placed.assignments] == [["bea"]]
+
+
+def _nearest_cannot_make_room() -> Snapshot:
+    """The waiting client lives next to A's carer Ann, whose hour is held by a locked call;
+    B's carer Bea, 5 km away, could make room by moving her usual call. With handovers off,
+    only re-planning Bea's run around the referral places the client."""
+    return make_snapshot(
+        providers=[provider("prov-a"), provider("prov-b")],
+        carers=[
+            carer("ann", "prov-a", at_km=0, start_min=480, end_min=720, days=("mon",)),
+            carer("bea", "prov-b", at_km=5, start_min=480, end_min=720, days=("mon",)),
+        ],
+        packages=[
+            _seen("held", 0, "ann", 600, (590, 600), duration=60, locked=True),
+            _seen("usual-b", 5, "bea", 600, (480, 660), provider_id="prov-b"),
+        ],
+        referrals=[package("new", 1, [visit(earliest=590, latest=600, duration=60)])],
+    )
+
+
+def test_the_next_nearest_provider_takes_its_turn_at_a_referral_the_nearest_cannot_fit() -> None:
+    """The referral has waited since 20 November 09:00. On its first night the nearest
+    provider (A) re-plans around it and cannot; on the second night it is B's turn, and B's
+    re-planned run takes it. With one provider in turn it stays with A and keeps waiting."""
+    snapshot = _nearest_cannot_make_room()
+    options = ReoptimiseOptions(time_limit_s=5, solution_limit=200, hand_over_visits=False)
+    first_night = dt.datetime(2026, 11, 20, 22, tzinfo=dt.UTC)
+    second_night = first_night + dt.timedelta(days=1)
+    assert _run(snapshot, options, first_night).placement("new") is None
+    placed = _run(snapshot, options, second_night).placement("new")
+    assert placed is not None and placed.provider_id == "prov-b"
+    assert [a.carer_ids for a in placed.assignments] == [["bea"]]
+    always_nearest = replace(options, waiting_providers_in_turn=1)
+    assert _run(snapshot, always_nearest, second_night).placement("new") is None
+
+
+def test_providers_in_turn_must_be_at_least_one() -> None:
+    with pytest.raises(ValueError, match="waiting_providers_in_turn must be at least 1"):
+        ReoptimiseOptions(waiting_providers_in_turn=0)
