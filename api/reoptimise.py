@@ -40,6 +40,36 @@ class ReoptimisationParams(BaseModel):
         description="Most clients that may change provider (default 0: none).",
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    place_waiting: bool = Field(
+        default=True,
+        description="Place waiting referrals into the re-planned runs (false: re-plan runs only).",
+    )
+    make_room: bool = Field(
+        default=True,
+        description="Re-plan runs around waiting referrals and hand other clients' visits over "
+        "between carers to fit them (false: only into time the re-planned runs leave free).",
+    )
+    handover_travel_cap: float | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Place a waiting referral by handing other clients' visits over only when "
+        "that adds at most this many minutes of carers' travel per carer hour of its care "
+        "(default: no limit).",
+    )
+
+    def options(self, workers: int) -> ReoptimiseOptions:
+        """The optimisation core's options for these parameters."""
+        return ReoptimiseOptions(
+            time_limit_s=self.time_limit_s,
+            max_moves=self.max_moves,
+            seed=self.seed,
+            workers=workers,
+            place_waiting=self.place_waiting,
+            fit_waiting_in_runs=self.make_room,
+            hand_over_visits=self.make_room,
+            handover_max_travel_per_care_hour=self.handover_travel_cap,
+        )
 
 
 Reoptimiser = Callable[[Snapshot, TravelMatrix, ReoptimisationParams, JobContext], Plan]
@@ -56,12 +86,7 @@ def core_reoptimiser(workers: int) -> Reoptimiser:
         params: ReoptimisationParams,
         context: JobContext,
     ) -> Plan:
-        options = ReoptimiseOptions(
-            time_limit_s=params.time_limit_s,
-            max_moves=params.max_moves,
-            seed=params.seed,
-            workers=workers,
-        )
+        options = params.options(workers)
 
         def progress(fraction: float, message: str, figures: dict[str, float]) -> None:
             context.progress(fraction, message, **figures)

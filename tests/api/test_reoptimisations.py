@@ -222,3 +222,37 @@ def test_starting_needs_a_broker_or_admin(jobs_api: Api, jobs_council: Council) 
         "/v1/reoptimisations", json={}, headers={"X-API-Key": made.secret_key}
     )
     assert response.status_code == 403
+
+
+def test_a_negative_handover_travel_cap_is_422_naming_the_field(
+    jobs_api: Api, jobs_council: Council
+) -> None:
+    """The council's dial is checked before a job starts; no job is stored."""
+    response = jobs_api.client.post(
+        "/v1/reoptimisations",
+        json={"time_limit_s": 5, "handover_travel_cap": -5},
+        headers=jobs_council.broker,
+    )
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["path"] == "handover_travel_cap"
+    assert "greater than or equal to 0" in problem["message"]
+    assert jobs_api.client.get("/v1/reoptimisations", headers=jobs_council.broker).json() == []
+
+
+def test_the_requests_dials_become_the_core_options() -> None:
+    """What the nightly job asks for is what the optimisation core is told."""
+    default = ReoptimisationParams().options(workers=2)
+    assert (default.place_waiting, default.fit_waiting_in_runs, default.hand_over_visits) == (
+        True,
+        True,
+        True,
+    )
+    assert default.handover_max_travel_per_care_hour is None and default.workers == 2
+    dialled = ReoptimisationParams(
+        time_limit_s=30, max_moves=4, make_room=False, handover_travel_cap=30
+    ).options(workers=1)
+    assert (dialled.time_limit_s, dialled.max_moves) == (30, 4)
+    assert not dialled.fit_waiting_in_runs and not dialled.hand_over_visits
+    assert dialled.place_waiting and dialled.handover_max_travel_per_care_hour == 30
+    assert not ReoptimisationParams(place_waiting=False).options(workers=1).place_waiting
