@@ -38,6 +38,7 @@ from allocator.offers import (
     draft_offer,
     eligible_carers,
     fit_occurrence,
+    insert_call,
     lot_standing,
     placing_order,
 )
@@ -249,18 +250,7 @@ class _Search:
                 if chosen is None:
                     return None
             start, insertions = chosen
-            stop = call.stop(start)
-            for ins in insertions:
-                fit.view.insert(ins.carer, day, stop)
-                used.add(ins.carer)
-            fit.assignments.append(
-                Assignment(
-                    visit_id=visit.id,
-                    day=day,
-                    carer_ids=[view.carers[ins.carer].id for ins in insertions],
-                    start_min=start,
-                )
-            )
+            fit.assignments.append(insert_call(fit.view, day, call.stop(start), insertions, used))
         return fit
 
     def _hand_over(

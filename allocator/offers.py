@@ -175,22 +175,29 @@ def draft_offer(
             continue
         start, insertions = chosen
         stop = Stop(start, start + visit.duration_min, point, package.id, visit.id)
+        draft.assignments.append(insert_call(local, day, stop, insertions, used))
         for ins in insertions:
-            local.insert(ins.carer, day, stop)
-            used.add(ins.carer)
             draft.stops.append((ins.carer, day, stop))
             draft.added_travel_min += ins.added_travel_min
             draft.added_km += ins.added_km
-        draft.assignments.append(
-            Assignment(
-                visit_id=visit.id,
-                day=day,
-                carer_ids=[view.carers[ins.carer].id for ins in insertions],
-                start_min=start,
-            )
-        )
     draft.assignments.sort(key=lambda a: (DAYS.index(a.day), a.start_min, a.visit_id))
     return draft
+
+
+def insert_call(
+    view: RunsView, day: str, stop: Stop, insertions: Sequence[Insertion], used: set[int]
+) -> Assignment:
+    """Put a call into the runs at the gaps ``fit_occurrence`` chose (one per carer it
+    needs), note its carers in ``used``, and return it as an assignment."""
+    for ins in insertions:
+        view.insert(ins.carer, day, stop)
+        used.add(ins.carer)
+    return Assignment(
+        visit_id=stop.visit_id,
+        day=day,
+        carer_ids=[view.carers[ins.carer].id for ins in insertions],
+        start_min=stop.start_min,
+    )
 
 
 def placing_order(package: Package) -> list[tuple[Visit, str]]:
