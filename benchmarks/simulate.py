@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -152,6 +152,8 @@ class SimulationSettings:
     nightly_solution_limit: int | None = None
     """Stop each day's routing search after this many solutions (repeatable runs in tests)."""
     progress: bool = True
+    """Show progress on stderr: a bar on a terminal with one worker, otherwise (a log, worker
+    processes) a line as each policy finishes each simulated week."""
     workers: int = 1
     """Policies run side by side in this many worker processes."""
 
@@ -498,10 +500,12 @@ def simulate(
     *,
     progress: bool = False,
     check: Callable[[DayRecord, Snapshot], None] | None = None,
+    week_done: Callable[[DayRecord], None] | None = None,
 ) -> list[DayRecord]:
     """Run ``policy`` through the stream; one record per day (day 0 is the start).
 
-    ``check``, when given, sees each day's record and the state as a snapshot (for tests)."""
+    ``check``, when given, sees each day's record and the state as a snapshot (for tests);
+    ``week_done`` the record of the last day of each simulated week."""
     start = stream.start
     state = _State(
         carers={c.id: c for c in start.carers},
@@ -530,6 +534,8 @@ def simulate(
         if check is not None:
             check(record, state.snapshot(start))
         records.append(record)
+        if week_done is not None and day % 7 == 0:
+            week_done(record)
     return records
 
 
@@ -812,7 +818,9 @@ def run(
     stream = make_stream(settings)
     chosen = list(policies or default_policies(settings))
     jobs = sorted(chosen, key=lambda p: not isinstance(p, OffersNightly))
-    show = settings.progress and settings.workers <= 1
+    show: _Show = "none"
+    if settings.progress:
+        show = "bar" if settings.workers <= 1 and sys.stderr.isatty() else "lines"
     records = {}
     executor = default_executor(min(settings.workers, len(jobs)))
     for name, days, wall_s in executor.map_unordered(
@@ -829,11 +837,30 @@ def run(
     )
 
 
-def _run_policy(job: tuple[Stream, Policy, bool]) -> tuple[str, list[DayRecord], float]:
+_Show = Literal["bar", "lines", "none"]
+
+
+def _run_policy(job: tuple[Stream, Policy, _Show]) -> tuple[str, list[DayRecord], float]:
     """One policy through the stream (a worker process's unit of work)."""
-    stream, policy, progress = job
+    stream, policy, show = job
     started = time.monotonic()
-    days = simulate(stream, policy, progress=progress)
+    weeks = stream.days // 7
+
+    def week_done(record: DayRecord) -> None:
+        print(
+            f"{policy.name}: week {record.day // 7} of {weeks} simulated "
+            f"({time.monotonic() - started:.0f} s): {record.waiting} waiting, "
+            f"{record.hours_waiting:.0f} hours of care a week",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    days = simulate(
+        stream,
+        policy,
+        progress=show == "bar",
+        week_done=week_done if show == "lines" else None,
+    )
     return policy.name, days, time.monotonic() - started
 
 
@@ -992,7 +1019,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         capacity_ratio=args.capacity_ratio,
         rota=args.rota,
         nightly_time_limit_s=nightly_s or SimulationSettings.nightly_time_limit_s,
-        progress=sys.stderr.isatty(),
         workers=args.workers,
         handover_travel_cap=args.handover_travel_cap,
     )

@@ -95,12 +95,15 @@ def test_simulate_command_writes_results(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`carealloc bench simulate --quick` prints the chosen policies' summary and the targets,
-    and writes the day-by-day CSV and the markdown summary."""
+    logs each simulated week, and writes the day-by-day CSV and the markdown summary."""
     args = ["bench", "simulate", "--quick", "--clients", "30", "--weeks", "1", "--seed", "2"]
     policies = "status_quo,carealloc_offers"
     assert main([*args, "--policies", policies, "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "status_quo" in out and "carealloc_offers" in out and "nearest_provider" not in out
+    # Not a terminal (a log, a batch job): a line a simulated week, not a progress bar.
+    assert "status_quo: week 1 of 1 simulated" in err
+    assert "carealloc_offers: week 1 of 1 simulated" in err
     assert "Issue #7's targets" in out
     csv_text = (tmp_path / "simulation_argyll_quick.csv").read_text(encoding="utf-8")
     assert len(csv_text.splitlines()) == 1 + 2 * 8
