@@ -17,11 +17,12 @@ Three phases, each never worse than what it starts from:
    model (for example a visit outside its carer's shifts) or nothing better is found. With the
    council's continuity cap (``policy.max_distinct_carers_per_client``) no client ends the
    week with more distinct carers than the cap, or than today if that is more.
-   **Making room**: each waiting referral is also given to the piece of the provider best
-   placed to take it, its calls optional stops worth ``waiting_call_value_min`` each, so runs
-   are re-planned around it. It is placed only when every call of its week fits (all or
-   nothing); a day re-planned only for referrals that in the end do not fit goes back as it
-   was.
+   **Making room**: each waiting referral is also given to the piece of one provider that
+   may take it (the preferred one, else the nearest few in turn, night by night: see
+   :func:`_waiting_by_provider`), its calls optional stops worth ``waiting_call_value_min``
+   each, so runs are re-planned around it. It is placed only when every call of its week
+   fits (all or nothing); a day re-planned only for referrals that in the end do not fit
+   goes back as it was.
 2. **Provider moves** (at most ``max_moves`` clients). Clients whose visits cost their
    provider most travel are offered to the other providers on the re-optimised runs; a client
    moves when another provider's insertion saves more travel than the move's cost.
