@@ -123,11 +123,18 @@ def evaluate(snapshot: Snapshot, plan: Plan, travel: TravelMatrix) -> Evaluation
         Violations (empty when feasible) and KPIs.
     """
     travel.require(snapshot.points(), sorted({c.travel_mode for c in snapshot.carers}))
+    violations: list[Violation] = []
+    if plan.part_packages:
+        # A part package's placement covers the calls that start; the rest wait as a new
+        # referral. The plan is checked against the snapshot with those referrals split.
+        try:
+            snapshot = snapshot.with_part_packages(plan.part_packages)
+        except ValueError as error:
+            violations.append(Violation(rule="part_package", message=f"{error}."))
     packages = {p.id: p for p in snapshot.all_packages()}
     carers = {c.id: c for c in snapshot.carers}
     placements = [p for p in plan.placements if p.package_id in packages]
 
-    violations: list[Violation] = []
     violations += _check_known_ids(snapshot, plan)
     violations += _check_every_package_accounted_for(snapshot, plan)
     for placement in placements:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
@@ -380,6 +380,11 @@ class Package(_Model):
     provider_id: Id | None = None
     assignments: list[Assignment] = Field(default_factory=list)
     locked: bool = Field(default=False, description="Provider and runs must not change.")
+    accepts_part_package: bool = Field(
+        default=False,
+        description="The client agrees to start with the calls a provider can fit now while "
+        "the other calls wait (a part package). Only for referrals.",
+    )
 
     @field_validator("waiting_since")
     @classmethod
@@ -423,6 +428,61 @@ class Package(_Model):
                 return v
         msg = f"package {self.id} has no visit {visit_id!r}"
         raise KeyError(msg)
+
+
+class WaitingCalls(_Model):
+    """Days of one call of a part package that have no carer yet."""
+
+    visit_id: Id
+    days: list[Day] = Field(min_length=1)
+
+
+class PartPackage(_Model):
+    """A waiting referral started with the calls a provider can fit now (a part package).
+
+    The referral ``package_id`` is placed with every call but ``waiting_calls``; those wait as
+    a new referral ``rest_id`` for the same client, keeping the referral's place in the queue.
+    """
+
+    package_id: Id
+    rest_id: Id
+    waiting_calls: list[WaitingCalls] = Field(min_length=1)
+
+
+def split_package(package: Package, part: PartPackage) -> tuple[Package, Package]:
+    """``package`` as (the calls that start, the calls that wait as referral ``part.rest_id``).
+
+    Raises ValueError naming the rule when ``part`` does not fit ``package``.
+    """
+    if not package.accepts_part_package:
+        msg = f"referral {package.id} has not agreed to a part package (accepts_part_package)"
+        raise ValueError(msg)
+    waiting: dict[str, set[str]] = defaultdict(set)
+    for calls in part.waiting_calls:
+        visit = next((v for v in package.visits if v.id == calls.visit_id), None)
+        if visit is None:
+            msg = f"part package of {package.id}: no visit {calls.visit_id!r}"
+            raise ValueError(msg)
+        stray = sorted(set(calls.days) - set(visit.days), key=DAYS.index)
+        if stray:
+            msg = f"part package of {package.id}: visit {visit.id} is not on {', '.join(stray)}"
+            raise ValueError(msg)
+        waiting[visit.id] |= set(calls.days)
+    started, rest = [], []
+    for visit in package.visits:
+        now = [d for d in visit.days if d not in waiting[visit.id]]
+        later = [d for d in visit.days if d in waiting[visit.id]]
+        if now:
+            started.append(visit.model_copy(update={"days": now}))
+        if later:
+            rest.append(visit.model_copy(update={"days": later}))
+    if not started:
+        msg = f"part package of {package.id}: every call would still wait; nothing starts"
+        raise ValueError(msg)
+    return (
+        package.model_copy(update={"visits": started}),
+        package.model_copy(update={"id": part.rest_id, "visits": rest}),
+    )
 
 
 # --- travel supplied by the caller -----------------------------------------------------------
@@ -528,6 +588,27 @@ class Snapshot(_Model):
     def all_packages(self) -> list[Package]:
         """Placed packages, then referrals."""
         return [*self.packages, *self.referrals]
+
+    def with_part_packages(self, parts: Iterable[PartPackage]) -> Snapshot:
+        """This snapshot with each part package's referral split into the calls that start
+        (still a referral, for the plan to place) and a new referral for the rest.
+
+        Raises ValueError naming the rule when a part does not fit its referral."""
+        referrals = {r.id: r for r in self.referrals}
+        taken = {p.id for p in self.all_packages()}
+        for part in parts:
+            referral = referrals.get(part.package_id)
+            if referral is None:
+                msg = f"part package of {part.package_id}: not a waiting referral"
+                raise ValueError(msg)
+            if part.rest_id in taken:
+                msg = f"part package of {part.package_id}: rest_id {part.rest_id!r} is taken"
+                raise ValueError(msg)
+            started, rest = split_package(referral, part)
+            referrals[started.id] = started
+            referrals[rest.id] = rest
+            taken.add(rest.id)
+        return self.model_copy(update={"referrals": list(referrals.values())})
 
     def provider(self, provider_id: str) -> Provider:
         """The provider with this id."""
@@ -872,6 +953,11 @@ class Plan(_Model):
     kpis: Kpis | None = None
     changes: PlanChanges | None = Field(
         default=None, description="Only in re-optimised plans: what changes from today's runs."
+    )
+    part_packages: list[PartPackage] = Field(
+        default_factory=list,
+        description="Referrals started with the calls that fit now; the rest wait as new "
+        "referrals (placed and unplaced refer to the split referrals).",
     )
 
     @model_validator(mode="after")

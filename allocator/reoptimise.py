@@ -31,7 +31,9 @@ Three phases, each never worse than what it starts from:
    waiting, **handing visits over** (:mod:`allocator.handover`): a visit of another client
    in the way of a call goes to a colleague of the carer, so the referral fits (all or
    nothing again). This step keeps ``_HANDOVER_SHARE`` of the time limit even when the runs
-   search overran.
+   search overran. Last, a referral still waiting whose client has agreed to a **part
+   package** starts with the calls one provider's runs can fit (:mod:`allocator.part_packages`);
+   the other calls wait as a new referral.
 
 The plan carries :class:`~allocator.model.PlanChanges`, the diff a broker approves. The whole
 plan is checked by the independent evaluator against today's: a provider's re-planned week
@@ -67,6 +69,7 @@ from allocator.model import (
     SolverInfo,
 )
 from allocator.offers import ranked_drafts, standing_in_lots
+from allocator.part_packages import PartPackageSettings, start_part_packages
 from allocator.placement import build_plan, draft_placement, with_placed
 from allocator.routing import RoutingParams, RoutingProblem, Sync, solve
 from allocator.runs import RunsView, Stop
@@ -77,6 +80,8 @@ UNREACHABLE = 100_000
 _HANDOVER_SHARE = 0.3
 """Share of the time limit kept for handing visits over once the joint placement is done
 (kept even when the runs search overran the limit)."""
+_PART_SHARE = 0.05
+"""Share of the time limit kept for starting part packages, last."""
 _TURN_SLACK_MIN = 30.0
 """A provider takes a turn at a waiting referral only if its nearest able carer is at most
 this many minutes further from the client than the best placed provider's."""
@@ -119,6 +124,11 @@ class ReoptimiseOptions:
     handover_max_travel_per_care_hour: float | None = None
     """Most travel minutes a referral placed by handovers may add per carer hour of its care
     (None: no limit; :attr:`allocator.handover.HandoverSettings.max_travel_per_care_hour`)."""
+    start_part_packages: bool = True
+    """Start waiting referrals whose clients accept a part package with the calls that fit
+    (:mod:`allocator.part_packages`); only referrals with ``accepts_part_package``."""
+    part_package_min_share: float = 0.5
+    """Start a part package only when at least this share of its weekly carer hours fit."""
     waiting_call_value_min: float = 180.0
     """What fitting one call of a waiting referral is worth in travel minutes: the runs search
     may add up to this much travel, or re-plan that much of other clients' calls, to fit it."""
@@ -142,6 +152,10 @@ class ReoptimiseOptions:
         cap = self.handover_max_travel_per_care_hour
         if cap is not None and not cap >= 0:
             msg = f"handover_max_travel_per_care_hour must be 0 or more, got {cap}"
+            raise ValueError(msg)
+        share = self.part_package_min_share
+        if not 0 < share <= 1:
+            msg = f"part_package_min_share must be more than 0 and at most 1, got {share}"
             raise ValueError(msg)
 
 
@@ -837,6 +851,14 @@ def reoptimise(
                 improved, plan = handed.snapshot, candidate
             else:
                 handed = None
+        if options.start_part_packages and plan.unplaced and not stop():
+            report(0.97, "starting part packages for referrals still waiting", {})
+            until = max(deadline, time.monotonic() + _PART_SHARE * options.time_limit_s)
+            parts = PartPackageSettings(min_share=options.part_package_min_share)
+            current = _with_plan(improved, plan)
+            parted = _part_packages(snapshot, current, plan, travel, parts, until)
+            if parted is not None:
+                plan, after = parted
     else:
         plan = _as_plan(improved)
 
@@ -851,6 +873,9 @@ def reoptimise(
             f"; {len(handed.placed)} waiting referrals placed by handing {count} "
             f"visit{'' if count == 1 else 's'} over between carers"
         )
+    if plan.part_packages:
+        count = len(plan.part_packages)
+        days += f"; {count} waiting referral{'' if count == 1 else 's'} started as part packages"
     if broken:
         days += f"; {len(broken)} providers' re-planned weeks put back by the evaluator"
     status = f"stopped early: best plan so far ({days})" if stop() else f"ok ({days})"
@@ -864,6 +889,29 @@ def reoptimise(
     )
     report(1.0, "done", {"travel_saved_min_per_week": changes.travel_min_per_week_saved})
     return plan.model_copy(update={"solver": solver, "kpis": after.kpis, "changes": changes})
+
+
+def _part_packages(
+    snapshot: Snapshot,
+    current: Snapshot,
+    plan: Plan,
+    travel: TravelMatrix,
+    settings: PartPackageSettings,
+    until: float,
+) -> tuple[Plan, Evaluation] | None:
+    """``plan`` (for ``snapshot``; ``current`` has its placements made) with the referrals it
+    leaves waiting started as part packages where their clients accept one, and its
+    evaluation; None when none starts or the evaluator finds a rule the plan kept broken."""
+    waiting = [u.package_id for u in plan.unplaced]
+    started = start_part_packages(current, travel, waiting, settings, deadline=until)
+    if not started.placements:
+        return None
+    split = current.with_part_packages(started.parts)
+    still = [u for u in plan.unplaced if u.package_id not in started.placements]
+    candidate = build_plan(split, started.placements, [*still, *started.unplaced], plan.solver)
+    candidate = candidate.model_copy(update={"part_packages": started.parts})
+    after = _unless_worse(snapshot, plan, candidate, travel)
+    return None if after is None else (candidate, after)
 
 
 def rules_broken_anew(
@@ -1106,7 +1154,8 @@ def _changes(
                 clients.add(p.id)
             elif o.start_min != a.start_min:
                 new_time += 1
-    waiting = {r.id: r for r in before.referrals}
+    # A part package's placement covers the calls that start: count those hours only.
+    waiting = {r.id: r for r in before.with_part_packages(plan.part_packages).referrals}
     newly = sorted(pl.package_id for pl in plan.placements if pl.package_id in waiting)
     return PlanChanges(
         travel_min_per_week_before=round(total_before, 1),

@@ -191,5 +191,6 @@ def _current_plan(snapshot: Snapshot, like: Plan) -> Plan:
                 for p in snapshot.packages
             ],
             "unplaced": [],
+            "part_packages": [],
         }
     )

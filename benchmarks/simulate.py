@@ -40,7 +40,16 @@ from tqdm import tqdm
 from allocator.batch import place_batch
 from allocator.executor import default_executor
 from allocator.greedy import SequentialPolicy, place_sequentially
-from allocator.model import DAYS, Carer, Package, Plan, ReasonCode, Snapshot, Urgency
+from allocator.model import (
+    DAYS,
+    Carer,
+    Package,
+    Plan,
+    ReasonCode,
+    Snapshot,
+    Urgency,
+    split_package,
+)
 from allocator.offers import draft_offer, lot_standing
 from allocator.placement import apply_draft
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
@@ -50,6 +59,7 @@ from api.commands.args import (
     at_least_one,
     ratio,
     seconds_up_to_an_hour,
+    share,
     travel_minutes_per_hour,
 )
 from api.prepare import prepare_snapshot, travel_matrix
@@ -151,6 +161,11 @@ class SimulationSettings:
     of its care (None: no limit)."""
     nightly_solution_limit: int | None = None
     """Stop each day's routing search after this many solutions (repeatable runs in tests)."""
+    part_packages: float = 0.0
+    """Share of referrals (the starting world's waiting and every new one) whose clients agree
+    to start with the calls a provider can fit while the rest wait (an assumption; 0: none).
+    Drawn from its own random stream, so the rest of the stream is the same at any share; only
+    the nightly re-optimisation starts part packages."""
     progress: bool = True
     """Show progress on stderr: a bar on a terminal with one worker, otherwise (a log, worker
     processes) a line as each policy finishes each simulated week."""
@@ -252,7 +267,27 @@ def make_stream(settings: SimulationSettings) -> Stream:
         }
     )
     travel = travel_matrix(universe, kind.travel)
+    if settings.part_packages:
+        start, arrivals = _agree_to_part_packages(settings, start, arrivals)
     return Stream(start, travel, days, dict(arrivals), ends, dict(leavers), dict(joiners))
+
+
+def _agree_to_part_packages(
+    settings: SimulationSettings, start: Snapshot, arrivals: dict[int, list[Package]]
+) -> tuple[Snapshot, dict[int, list[Package]]]:
+    """Mark a share of the referrals as agreeing to part packages, from a random stream of its
+    own (so arrivals, endings and carers are the same at any share)."""
+    rng = np.random.default_rng([settings.seed, 2027])
+
+    def mark(packages: list[Package]) -> list[Package]:
+        agree = rng.random(len(packages)) < settings.part_packages
+        return [
+            p.model_copy(update={"accepts_part_package": bool(a)})
+            for p, a in zip(packages, agree, strict=True)
+        ]
+
+    marked = start.model_copy(update={"referrals": mark(start.referrals)})
+    return marked, {day: mark(arrivals[day]) for day in sorted(arrivals)}
 
 
 def _replacement(rng: np.random.Generator, leaver: Carer) -> Carer:
@@ -448,14 +483,19 @@ class DayRecord:
     arrived: int
     """Packages so far: the starting world's and every referral since."""
     placed: int
+    """Clients with care, even if only some of their calls (a part package)."""
     waiting: int
+    """Clients waiting with no care yet."""
     ended: int
     hours_waiting: float
-    """Commissioned carer hours a week of the packages waiting."""
+    """Commissioned carer hours a week of the referrals waiting (the calls still waiting of
+    clients whose care started in part included)."""
     mean_days_waiting: float | None
     waiting_no_room: int
     """Waiting referrals no provider could fit at their last daytime try (and none has freed
     room since): only re-planning existing runs or more carers can place them."""
+    started_in_part: int
+    """Clients whose care started with some of their calls while the others wait."""
     placed_today: int
     mean_days_waited_placed_today: float | None
     handed_back_today: int
@@ -477,6 +517,24 @@ class _State:
     """Provider id to the tick at which it last gained room."""
     blocked: dict[str, int] = field(default_factory=dict)
     """Referral id to the tick at which no provider could take it."""
+    roots: dict[str, str] = field(default_factory=dict)
+    """The rest of a part package (its id) to the referral it came from (the client's)."""
+
+    def root(self, package_id: str) -> str:
+        """The referral a package or referral came from: itself, unless it is a rest."""
+        return self.roots.get(package_id, package_id)
+
+    def blocked_clients(self) -> set[str]:
+        """Clients with no care yet and a waiting referral no provider could take."""
+        cared = {self.root(i) for i in self.placed}
+        return {self.root(i) for i in self.waiting if i in self.blocked} - cared
+
+    def clients(self) -> tuple[int, int, int]:
+        """Clients with care (placed, if only in part), waiting with none, and with care
+        started in part while other calls wait."""
+        cared = {self.root(i) for i in self.placed}
+        waiting = {self.root(i) for i in self.waiting}
+        return len(cared), len(waiting - cared), len(waiting & cared)
 
     def snapshot(self, base: Snapshot) -> Snapshot:
         return base.model_copy(
@@ -540,14 +598,17 @@ def simulate(
 
 
 def _end_packages(stream: Stream, state: _State, day: int) -> None:
+    """End today's packages, with every part of a part package (one client)."""
     freed = set()
+    ended = set()
     for pool in (state.placed, state.waiting):
-        for package_id in [i for i in pool if stream.ends.get(i) == day]:
+        for package_id in [i for i in pool if stream.ends.get(state.root(i)) == day]:
             package = pool.pop(package_id)
             state.blocked.pop(package_id, None)
-            state.ended += 1
+            ended.add(state.root(package_id))
             if package.provider_id is not None:
                 freed.add(package.provider_id)
+    state.ended += len(ended)
     state.free(freed)
 
 
@@ -620,6 +681,11 @@ def _apply(state: _State, plan: Plan, now: dt.datetime) -> list[Package]:
     """Make the plan the state: its placements are every placed package (a placed package it
     leaves out goes back to the waiting list). Returns the referrals it placed."""
     placed = []
+    for part in plan.part_packages:
+        started, rest = split_package(state.waiting[part.package_id], part)
+        state.waiting[started.id] = started
+        state.waiting[rest.id] = rest.model_copy(update={"provider_id": None, "assignments": []})
+        state.roots[rest.id] = state.root(part.package_id)
     listed = {p.package_id for p in plan.placements}
     for package_id in [i for i in state.placed if i not in listed]:
         package = state.placed.pop(package_id)
@@ -660,18 +726,22 @@ def _measure(
     for package in state.placed.values():
         by_locality[package.locality or ""].add(package.provider_id or "")
     waits = [(now - p.waiting_since).total_seconds() / 86400 for p in state.waiting.values()]
+    # A part package's rest placed later is not another client placed.
+    placed_today = [p for p in placed_today if p.id not in state.roots]
     placed_waits = [(now - p.waiting_since).total_seconds() / 86400 for p in placed_today]
+    cared, waiting, in_part = state.clients()
     return DayRecord(
         policy=policy.name,
         day=day,
         date=now.date().isoformat(),
         arrived=state.arrived,
-        placed=len(state.placed),
-        waiting=len(state.waiting),
+        placed=cared,
+        waiting=waiting,
+        started_in_part=in_part,
         ended=state.ended,
         hours_waiting=round(sum(p.weekly_hours for p in state.waiting.values()), 2),
         mean_days_waiting=_mean(waits),
-        waiting_no_room=sum(1 for i in state.waiting if i in state.blocked),
+        waiting_no_room=len(state.blocked_clients()),
         placed_today=len(placed_today),
         mean_days_waited_placed_today=_mean(placed_waits),
         handed_back_today=handed_back,
@@ -707,6 +777,7 @@ def summary(records: Sequence[DayRecord]) -> dict[str, Any]:
         "waiting_mean": mean("waiting"),
         "waiting_end": last.waiting,
         "waiting_no_room_end": last.waiting_no_room,
+        "started_in_part_end": last.started_in_part,
         "mean_days_waiting_end": last.mean_days_waiting,
         "placed_total": sum(r.placed_today for r in days),
         "mean_days_waited_when_placed": round(waited, 1),
@@ -725,6 +796,7 @@ _COLUMNS = (
     ("waiting_mean", "packages waiting (mean)"),
     ("waiting_end", "waiting at end"),
     ("waiting_no_room_end", "of which no room anywhere"),
+    ("started_in_part_end", "care started in part at end"),
     ("mean_days_waiting_end", "days waited by those waiting at end"),
     ("placed_total", "placed"),
     ("mean_days_waited_when_placed", "days waited when placed"),
@@ -987,6 +1059,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "at most MIN minutes of travel per carer hour of its care (default: no limit)",
     )
     parser.add_argument(
+        "--part-packages",
+        type=share,
+        metavar="SHARE",
+        help="share of referrals whose clients agree to start with the calls that fit while "
+        "the others wait (an assumption; the nightly starts such part packages; default 0)",
+    )
+    parser.add_argument(
         "--workers",
         type=at_least_one,
         default=1,
@@ -1021,6 +1100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         nightly_time_limit_s=nightly_s or SimulationSettings.nightly_time_limit_s,
         workers=args.workers,
         handover_travel_cap=args.handover_travel_cap,
+        part_packages=args.part_packages or 0.0,
     )
     print(f"Simulating {weeks} weeks on the {args.profile} profile (seed {args.seed}) ...")
     policies = [p for p in all_policies(settings) if p.name in args.policies]
@@ -1041,6 +1121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --nightly-time-limit {args.nightly_time_limit:g}"
     if args.handover_travel_cap is not None:
         command += f" --handover-travel-cap {args.handover_travel_cap:g}"
+    if args.part_packages is not None:
+        command += f" --part-packages {args.part_packages:g}"
     if args.policies != POLICY_NAMES:
         command += " --policies " + ",".join(args.policies)
     if args.workers > 1:
@@ -1052,6 +1134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stem += f"_{args.rota}"
     if args.handover_travel_cap is not None:
         stem += f"_cap{args.handover_travel_cap:g}"
+    if args.part_packages:
+        stem += f"_part{args.part_packages:g}"
     paths = write_results(result, args.out, command, stem)
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0

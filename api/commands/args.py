@@ -61,6 +61,11 @@ def ratio(text: str) -> float:
     return _between(text, "a number", 0.1, 10, "")
 
 
+def share(text: str) -> float:
+    """A share from 0 to 1."""
+    return _between(text, "a number", 0, 1, "")
+
+
 def travel_minutes_per_hour(text: str) -> float:
     """A cap on travel per hour of care: 0 to 600 minutes."""
     return _between(text, "a number of minutes", 0, 600, " minutes per hour of care")

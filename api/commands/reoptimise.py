@@ -77,6 +77,12 @@ def register(subparsers: Any) -> None:
         "adds at most MIN minutes of carers' travel per carer hour of its care (default: no "
         "limit)",
     )
+    parser.add_argument(
+        "--no-part-packages",
+        action="store_true",
+        help="do not start waiting referrals that accept a part package with only the calls "
+        "that fit (accepts_part_package)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar (for batch jobs)")
     parser.set_defaults(handler=run)
 
@@ -94,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         fit_waiting_in_runs=not args.no_make_room,
         hand_over_visits=not args.no_make_room,
         handover_max_travel_per_care_hour=args.handover_travel_cap,
+        start_part_packages=not args.no_part_packages,
     )
     bar = tqdm(total=100, disable=args.quiet, file=sys.stderr, unit="%", desc="re-optimising")
 
@@ -139,6 +146,14 @@ def run(args: argparse.Namespace) -> int:
         f"Newly placed from the waiting list: {len(changes.newly_placed_package_ids)} packages, "
         f"{changes.waiting_hours_newly_placed_per_week:g} carer hours a week."
     )
+    if plan.part_packages:
+        print(
+            f"Started as part packages: {len(plan.part_packages)} referrals "
+            f"({', '.join(p.package_id for p in plan.part_packages[:10])}"
+            f"{', ...' if len(plan.part_packages) > 10 else ''}); their other calls wait as "
+            f"new referrals ({', '.join(p.rest_id for p in plan.part_packages[:3])}"
+            f"{', ...' if len(plan.part_packages) > 3 else ''})."
+        )
     print(result.summary())
     print(f"Wrote {args.out}")
     return 0

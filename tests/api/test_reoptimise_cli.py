@@ -12,6 +12,7 @@ from allocator.io import read_plan
 from allocator.model import Plan
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from api.cli import main
+from tests.builders import carer, make_snapshot, package, visit
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "docs" / "examples" / "snapshot.json")
 
@@ -59,12 +60,15 @@ def test_no_make_room_places_waiting_only_into_free_time(
     assert main([*args, "--quiet"]) == 0
     assert main([*args, "--no-make-room", "--quiet"]) == 0
     assert main([*args, "--handover-travel-cap", "45", "--quiet"]) == 0
+    assert main([*args, "--no-part-packages", "--quiet"]) == 0
     assert [(o.fit_waiting_in_runs, o.hand_over_visits) for o in seen] == [
         (True, True),
         (False, False),
         (True, True),
+        (True, True),
     ]
-    assert [o.handover_max_travel_per_care_hour for o in seen] == [None, None, 45]
+    assert [o.handover_max_travel_per_care_hour for o in seen] == [None, None, 45, None]
+    assert [o.start_part_packages for o in seen] == [True, True, True, False]
     assert read_plan(out).changes is not None
 
 
@@ -96,3 +100,35 @@ def test_a_missing_snapshot_exits_2_and_writes_nothing(
     assert main(["reoptimise", str(tmp_path / "nope.json"), "--out", str(out)]) == 2
     assert "nope.json" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_part_package_is_started_written_and_checks_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ann works mornings only; the client needs a morning and a lunch call and agreed to
+    start with what fits."""
+    days = ("mon",)
+    snapshot = make_snapshot(
+        carers=[carer("ann", at_km=0, start_min=480, end_min=720, days=days)],
+        referrals=[
+            package(
+                "new",
+                1,
+                [
+                    visit("morning", earliest=540, latest=570, days=days),
+                    visit("lunch", earliest=750, latest=750, days=days),
+                ],
+                accepts_part_package=True,
+            )
+        ],
+    )
+    source = tmp_path / "snapshot.json"
+    source.write_text(snapshot.model_dump_json())
+    out = tmp_path / "plan.json"
+    args = ["reoptimise", str(source), "--out", str(out), "--time-limit", "2", "--workers", "1"]
+    assert main([*args, "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "Started as part packages: 1 referrals (new); their other calls wait as new " in printed
+    assert "(new.rest)" in printed
+    assert [p.rest_id for p in read_plan(out).part_packages] == ["new.rest"]
+    assert main(["evaluate", str(source), str(out)]) == 0

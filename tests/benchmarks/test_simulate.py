@@ -181,3 +181,40 @@ def test_the_handover_travel_cap_reaches_the_nights(nights_told: list[Reoptimise
     [nightly] = [p for p in default_policies(capped) if p.name == "carealloc_nightly"]
     nightly.nightly(stream.start, stream.travel, 0)
     assert nights_told[0].handover_max_travel_per_care_hour == 45
+
+
+def test_part_packages_start_clients_with_the_calls_that_fit() -> None:
+    """With every client agreeing to a part package, the nightly starts some; the clients are
+    still conserved every day (a client counts once, placed if any of their care started),
+    the runs stay feasible, and the stream is otherwise the one drawn without the flag."""
+    settings = replace(TINY, part_packages=1.0)
+    stream = make_stream(settings)
+    plain = make_stream(TINY)
+    assert stream.ends == plain.ends and stream.leavers == plain.leavers
+    assert [r.id for r in stream.start.referrals] == [r.id for r in plain.start.referrals]
+    assert all(r.accepts_part_package for r in stream.start.referrals)
+    assert not any(r.accepts_part_package for r in plain.start.referrals)
+
+    def check(record: DayRecord, state: Snapshot) -> None:
+        assert record.arrived == record.placed + record.waiting + record.ended
+        roots = {p.id.split(".rest")[0] for p in state.packages}
+        waiting = {r.id.split(".rest")[0] for r in state.referrals}
+        assert (record.placed, record.waiting) == (len(roots), len(waiting - roots))
+        assert record.started_in_part == len(waiting & roots)
+        result = evaluate(state, current_plan(state), stream.travel)
+        assert result.is_feasible, result.violations[:3]
+
+    [nightly] = [p for p in default_policies(settings) if p.name == "carealloc_nightly"]
+    records = simulate(stream, nightly, check=check)
+    assert records[-1].started_in_part > 0
+    # The rest of a part package waits: its hours still count as waiting.
+    assert records[-1].hours_waiting > 0
+
+
+def test_a_share_of_part_packages_outside_0_to_1_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "simulate", "--quick", "--part-packages", "1.5"])
+    assert exit_info.value.code == 2
+    assert "--part-packages: must be between 0 and 1" in capsys.readouterr().err
