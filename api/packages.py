@@ -38,6 +38,20 @@ def get_row(
     return row
 
 
+def received_row(tenant_id: str, package: Package) -> PackageRow:
+    """A new waiting referral's row, in state ``received``."""
+    now = utcnow()
+    return PackageRow(
+        tenant_id=tenant_id,
+        id=package.id,
+        state=State.RECEIVED.value,
+        body=package.model_dump(mode="json"),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def to_public(row: PackageRow) -> PackagePublic:
     """The wire form of a package row."""
     package = Package.model_validate(row.body)

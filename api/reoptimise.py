@@ -57,6 +57,11 @@ class ReoptimisationParams(BaseModel):
         "that adds at most this many minutes of carers' travel per carer hour of its care "
         "(default: no limit).",
     )
+    part_packages: bool = Field(
+        default=True,
+        description="Start waiting referrals whose clients accept a part package "
+        "(accepts_part_package) with the calls that fit; the others wait as a new referral.",
+    )
 
     def options(self, workers: int) -> ReoptimiseOptions:
         """The optimisation core's options for these parameters."""
@@ -69,6 +74,7 @@ class ReoptimisationParams(BaseModel):
             fit_waiting_in_runs=self.make_room,
             hand_over_visits=self.make_room,
             handover_max_travel_per_care_hour=self.handover_travel_cap,
+            start_part_packages=self.part_packages,
         )
 
 
@@ -102,10 +108,16 @@ class Move(BaseModel):
     """One change the plan proposes, for a broker to accept or not."""
 
     package_id: str
-    kind: Literal["newly_placed", "provider_change", "carer_change", "time_change"]
+    kind: Literal[
+        "newly_placed", "started_in_part", "provider_change", "carer_change", "time_change"
+    ]
     from_provider_id: str | None
     to_provider_id: str
     visits_changed: int = Field(description="Visit occurrences whose carers or start change.")
+    rest_id: str | None = Field(
+        default=None,
+        description="Only for started_in_part: the new referral holding the calls that wait.",
+    )
     carers_before: list[str]
     carers_after: list[str]
 
@@ -119,6 +131,7 @@ def _changed(before: Package, placement: Placement) -> int:
 def moves(data: TenantData, plan: Plan) -> list[Move]:
     """Every package the plan changes and every referral it places."""
     found = []
+    parts = {p.package_id: p for p in plan.part_packages}
     for placement in plan.placements:
         package = data.packages.get(placement.package_id) or data.referrals.get(
             placement.package_id
@@ -127,7 +140,7 @@ def moves(data: TenantData, plan: Plan) -> list[Move]:
             continue
         changed = _changed(package, placement)
         if package.provider_id is None:
-            kind = "newly_placed"
+            kind = "started_in_part" if package.id in parts else "newly_placed"
         elif package.provider_id != placement.provider_id:
             kind = "provider_change"
         elif changed == 0:
@@ -144,6 +157,7 @@ def moves(data: TenantData, plan: Plan) -> list[Move]:
                 from_provider_id=package.provider_id,
                 to_provider_id=placement.provider_id,
                 visits_changed=changed,
+                rest_id=parts[package.id].rest_id if package.id in parts else None,
                 carers_before=sorted({c for a in package.assignments for c in a.carer_ids}),
                 carers_after=sorted({c for a in placement.assignments for c in a.carer_ids}),
             )

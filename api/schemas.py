@@ -148,6 +148,11 @@ class ReferralCreate(_In):
     )
     visits: list[Visit] = Field(min_length=1)
     preferences: Preferences = Field(default_factory=Preferences)
+    accepts_part_package: bool = Field(
+        default=False,
+        description="The client (or family) agrees to start with the calls a provider can fit "
+        "now while the other calls wait (a part package, started by the nightly).",
+    )
 
 
 class ReferralUpdate(_In):
@@ -162,6 +167,7 @@ class ReferralUpdate(_In):
     waiting_since: dt.datetime | None = None
     visits: list[Visit] | None = Field(default=None, min_length=1)
     preferences: Preferences | None = None
+    accepts_part_package: bool | None = None
 
 
 class PackagePublic(Package):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from allocator.model import Package, Problem, Urgency
 from api.deps import AnyKey, ServicesDep, SessionDep, Staff, WriteTx
 from api.errors import NotBuiltYetError
-from api.packages import get_row, move, to_public, visible
+from api.packages import get_row, move, received_row, to_public, visible
 from api.problems import ConflictError, ForbiddenError, UnprocessableError
 from api.routes._common import MAX_ROW_ID, IfMatch, Responses, check_if_match, merged
 from api.schemas import (
@@ -92,16 +92,7 @@ def create_referral(body: ReferralCreate, principal: Staff, tx: WriteTx) -> Resp
     fields.setdefault("waiting_since", utcnow())
     package = data.complete(Package.model_validate(fields))
     after = data.with_item("referrals", package).check({package.id})
-    now = utcnow()
-    row = PackageRow(
-        tenant_id=principal.tenant_id,
-        id=package.id,
-        state=State.RECEIVED.value,
-        body=package.model_dump(mode="json"),
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
+    row = received_row(principal.tenant_id, package)
     tx.session.add(row)
     tx.event(package.id, None, State.RECEIVED.value)
     tx.audit("referral.create", package.id, inputs=body.model_dump(mode="json"))

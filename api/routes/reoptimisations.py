@@ -15,11 +15,11 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from allocator.model import Package, Placement, Plan, Problem
-from api.deps import ServicesDep, SessionDep, Staff, WriteTx
+from allocator.model import Package, Placement, Plan, Problem, split_package
+from api.deps import ServicesDep, SessionDep, Staff, Tx, WriteTx
 from api.errors import NotBuiltYetError
 from api.jobs import ACTIVE, JobState, worker_name
-from api.packages import get_row, move, to_public
+from api.packages import get_row, move, received_row, to_public
 from api.problems import ConflictError, NotFoundError, UnprocessableError
 from api.reoptimise import ReoptimisationParams, job_work
 from api.routes._common import Responses
@@ -28,6 +28,7 @@ from api.schemas import ApplyRequest, ApplyResult, JobPublic
 from api.security import Principal
 from api.states import State
 from api.tables import JobRow, utcnow
+from api.tenants import TenantData
 
 router = APIRouter(prefix="/v1/reoptimisations", tags=["re-optimisation"])
 
@@ -165,6 +166,42 @@ def stop(job_id: str, principal: Staff, tx: WriteTx, services: ServicesDep) -> R
     return response
 
 
+def _split_part_packages(
+    data: TenantData, proposal: Plan, placing: frozenset[str]
+) -> tuple[TenantData, dict[str, Package]]:
+    """``data`` with each referral being placed as a part package split into the calls that
+    start (still a referral here) and its rest (a new referral); the rests by referral id."""
+    rests: dict[str, Package] = {}
+    for part in proposal.part_packages:
+        if part.package_id not in placing:
+            continue
+        if part.rest_id in data.referrals or part.rest_id in data.packages:
+            msg = f"the part package's rest id {part.rest_id!r} is taken; re-run the job"
+            raise ConflictError(msg)
+        try:
+            started, rest = split_package(data.referrals[part.package_id], part)
+        except ValueError as error:
+            msg = f"referral {part.package_id} changed since the job ran: {error}; re-run the job"
+            raise ConflictError(msg) from None
+        data = data.with_item("referrals", started).with_item("referrals", rest)
+        rests[part.package_id] = rest
+    return data, rests
+
+
+def _add_rest(tx: Tx, principal: Principal, job_id: str, package_id: str, rest: Package) -> None:
+    """Store a part package's rest as a new waiting referral, with its history and audit."""
+    tx.session.add(received_row(principal.tenant_id, rest))
+    note = f"re-optimisation {job_id}: the calls of {package_id} that still wait"
+    tx.event(rest.id, None, State.RECEIVED.value, note=note)
+    tx.audit(
+        "reoptimisation.apply",
+        rest.id,
+        inputs={"job_id": job_id, "part_of": package_id},
+        why={"job_id": job_id, "part_package_of": package_id},
+        outcome={"state": State.RECEIVED.value},
+    )
+
+
 @router.post(
     "/{job_id}/apply",
     response_model=ApplyResult,
@@ -203,13 +240,14 @@ def apply(job_id: str, body: ApplyRequest, principal: Staff, tx: WriteTx) -> Res
     if stale:
         msg = f"these packages are no longer waiting or placed: {', '.join(stale)}"
         raise ConflictError(msg)
+    split, rests = _split_part_packages(data, proposal, placing)
     raise_for_violations(
-        new_violations(data, data, tx.supplied_travel, changes=changes, placing=placing)
+        new_violations(data, split, tx.supplied_travel, changes=changes, placing=placing)
     )
-    after = data
+    after = split
     for package_id, placement in changes.items():
         package_row = get_row(tx.session, principal, package_id, lock=True)
-        source: Package = data.referrals.get(package_id) or data.packages[package_id]
+        source: Package = split.referrals.get(package_id) or data.packages[package_id]
         package = source.model_copy(
             update={"provider_id": placement.provider_id, "assignments": placement.assignments}
         )
@@ -242,6 +280,8 @@ def apply(job_id: str, body: ApplyRequest, principal: Staff, tx: WriteTx) -> Res
                 mode="json", include={"provider_id", "state"}
             ),
         )
-    after.check(set(changes))
+    for package_id, rest in rests.items():
+        _add_rest(tx, principal, job_id, package_id, rest)
+    after.check(set(changes) | {r.id for r in rests.values()})
     row.applied_at = utcnow()
     return tx.commit(ApplyResult(job_id=job_id, applied=sorted(changes)), data=after)

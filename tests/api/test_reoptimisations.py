@@ -256,3 +256,78 @@ def test_the_requests_dials_become_the_core_options() -> None:
     assert not dialled.fit_waiting_in_runs and not dialled.hand_over_visits
     assert dialled.place_waiting and dialled.handover_max_travel_per_care_hour == 30
     assert not ReoptimisationParams(place_waiting=False).options(workers=1).place_waiting
+
+
+def test_a_part_package_started_by_the_nightly_applies_as_a_placement_and_a_new_referral(
+    api: Api, council: Council
+) -> None:
+    """A Tarbert client needs a morning and an evening call; Kintyre's carer works mornings
+    only. The client agreed to a part package: the real nightly starts the mornings, and
+    applying it places the referral with those and stores the evenings as a new referral."""
+    tarbert = [-5.41622, 55.86277]  # R-002's home, in the worked example's travel
+    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    referral = {
+        "id": "R-010",
+        "client_ref": "KT-3001",
+        "location": tarbert,
+        "lot_id": "kintyre",
+        "start_date": "2026-11-30",
+        "waiting_since": "2026-11-20T09:00:00Z",
+        "visits": [
+            {"id": "morning", "days": every_day, "earliest_start_min": 480,
+             "latest_start_min": 540, "duration_min": 30},
+            {"id": "evening", "days": every_day, "earliest_start_min": 1080,
+             "latest_start_min": 1140, "duration_min": 30},
+        ],
+        "accepts_part_package": True,
+    }  # fmt: skip
+    created = api.client.post("/v1/referrals", json=referral, headers=council.broker)
+    assert created.status_code == 201, created.text
+    assert created.json()["accepts_part_package"] is True
+    started = api.client.post(
+        "/v1/reoptimisations", json={"time_limit_s": 5}, headers=council.broker
+    )
+    job = _wait(api, council, started.json()["id"], "succeeded", "failed")
+    assert job["state"] == "succeeded", job["error"]
+    assert job["feasible"] is True
+    [move] = [m for m in job["moves"] if m["package_id"] == "R-010"]
+    assert (move["kind"], move["rest_id"], move["to_provider_id"]) == (
+        "started_in_part",
+        "R-010.rest",
+        "kintyre-care",
+    )
+
+    applied = api.client.post(
+        f"/v1/reoptimisations/{job['id']}/apply",
+        json={"package_ids": ["R-010"]},
+        headers=council.broker,
+    )
+    assert applied.status_code == 200, applied.text
+    placed = api.client.get("/v1/referrals/R-010", headers=council.broker).json()
+    assert placed["state"] == "placed"
+    assert [(v["id"], v["days"]) for v in placed["visits"]] == [("morning", every_day)]
+    assert {(a["visit_id"], a["day"]) for a in placed["assignments"]} == {
+        ("morning", d) for d in every_day
+    }
+    rest = api.client.get("/v1/referrals/R-010.rest", headers=council.broker).json()
+    assert rest["state"] == "received" and rest["provider_id"] is None
+    assert [(v["id"], v["days"]) for v in rest["visits"]] == [("evening", every_day)]
+    assert rest["waiting_since"] == placed["waiting_since"]
+    assert rest["client_ref"] == "KT-3001"
+    history = api.client.get("/v1/referrals/R-010.rest/history", headers=council.broker).json()
+    assert "the calls of R-010 that still wait" in history[0]["note"]
+
+
+def test_a_referral_not_agreeing_to_a_part_package_waits_whole_through_the_api(
+    jobs_api: Api, jobs_council: Council
+) -> None:
+    """The flag is the client's consent: it defaults to false and can be changed."""
+    received = jobs_api.client.get("/v1/referrals/R-002", headers=jobs_council.broker).json()
+    assert received["accepts_part_package"] is False
+    changed = jobs_api.client.patch(
+        "/v1/referrals/R-002", json={"accepts_part_package": True}, headers=jobs_council.broker
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["accepts_part_package"] is True
+    assert not ReoptimisationParams(part_packages=False).options(workers=1).start_part_packages
+    assert ReoptimisationParams().options(workers=1).start_part_packages
