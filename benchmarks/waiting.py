@@ -29,6 +29,7 @@ import numpy as np
 from allocator.handover import fit_with_handovers
 from allocator.model import Package, Snapshot, Visit, format_time
 from allocator.offers import draft_offer, lot_standing
+from allocator.part_packages import start_part_packages
 from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
 from api.commands.args import at_least_one, ratio
@@ -70,6 +71,9 @@ class WaitingRow:
     placed_by_handovers: bool = False
     """Whether handing other clients' visits over between a provider's carers, as the nightly
     re-optimisation does (:mod:`allocator.handover`), places it."""
+    hours_started_as_part_package: float = 0.0
+    """Carer hours a week that would start tonight if the client agreed to a part package
+    (:mod:`allocator.part_packages`, referrals taken most urgent first), 0 if none."""
 
 
 def why_waiting(snapshot: Snapshot, travel: TravelMatrix) -> list[WaitingRow]:
@@ -99,7 +103,34 @@ def why_waiting(snapshot: Snapshot, travel: TravelMatrix) -> list[WaitingRow]:
                 reasons,
             )
         )
-    return [replace(r, placed_by_handovers=r.referral_id in handed) for r in rows]
+    started = _part_package_hours(snapshot, travel)
+    return [
+        replace(
+            r,
+            placed_by_handovers=r.referral_id in handed,
+            hours_started_as_part_package=started.get(r.referral_id, 0.0),
+        )
+        for r in rows
+    ]
+
+
+def _part_package_hours(snapshot: Snapshot, travel: TravelMatrix) -> dict[str, float]:
+    """Referral id to the carer hours a week a part package would start, were every client
+    to agree (as the runs stand, without handovers)."""
+    agreeing = snapshot.model_copy(
+        update={
+            "referrals": [
+                r.model_copy(update={"accepts_part_package": True}) for r in snapshot.referrals
+            ]
+        }
+    )
+    ids = [r.id for r in snapshot.referrals]
+    started = start_part_packages(agreeing, travel, ids)
+    still = {
+        p.package_id: u.weekly_hours for p, u in zip(started.parts, started.unplaced, strict=True)
+    }
+    hours = {r.id: r.weekly_hours for r in snapshot.referrals}
+    return {i: round(hours[i] - still.get(i, 0.0), 2) for i in started.placements}
 
 
 def _call(visit: Visit) -> str:
@@ -199,6 +230,15 @@ def summary_lines(rows: Sequence[WaitingRow]) -> list[str]:
             f"({sum(r.weekly_hours for r in handed):.0f} carer hours a week), taken most "
             "urgent first; the others need more than the runs can give by handovers: carers "
             "on shift at those times and places, or a re-plan of whole runs."
+        )
+        parts = [r for r in stuck if r.hours_started_as_part_package > 0]
+        stuck_hours = sum(r.weekly_hours for r in stuck)
+        started = sum(r.hours_started_as_part_package for r in parts)
+        lines.append(
+            f"Were every client to agree to a part package (start with the calls that fit, "
+            f"the others waiting; at least half the hours), {len(parts)} of the {len(stuck)} "
+            f"could start tonight as the runs stand, with {started:.1f} of their "
+            f"{stuck_hours:.1f} carer hours a week, without handovers."
         )
     return lines
 

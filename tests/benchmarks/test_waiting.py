@@ -44,6 +44,9 @@ def test_the_call_outside_every_shift_is_named_with_its_reason() -> None:
     assert "1 could be placed as the runs stand" in lines[0]
     assert "bed 100%" in lines[2]
     assert "places 0 of the 1" in lines[4]
+    # Its morning call could start as a part package (half its hours), leaving bed waiting.
+    assert bed.hours_started_as_part_package == 0.5
+    assert "1 of the 1 could start tonight as the runs stand, with 0.5 of their 1.0" in lines[5]
 
 
 def test_a_referral_that_a_handover_would_place_is_flagged() -> None:
