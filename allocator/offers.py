@@ -82,6 +82,18 @@ class OfferEngine:
         """Every provider ranked for ``package``."""
         return make_offers(prepared, package, self.settings)
 
+    def update(
+        self,
+        prepared: Any,
+        snapshot: Snapshot,
+        removed: Sequence[Package],
+        added: Sequence[Package],
+    ) -> RunsView:
+        """The view of ``snapshot`` derived from ``prepared`` when only placed packages (and
+        referrals) changed: see :meth:`RunsView.with_packages_changed`."""
+        view: RunsView = prepared
+        return view.with_packages_changed(snapshot, removed, added)
+
 
 def make_offers(
     view: RunsView, package: Package, settings: OfferSettings | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,17 +144,8 @@ class RunsView:
                 self._days[(i, day)] = CarerDay(shifts=shifts, runs=[[] for _ in shifts])
                 self._owned.add((i, day))
         for package in snapshot.packages:
-            point = self.travel.index(package.location)
-            visits = {v.id: v for v in package.visits}
-            for a in package.assignments:
-                visit = visits[a.visit_id]
-                stop = Stop(
-                    a.start_min, a.start_min + visit.duration_min, point, package.id, visit.id
-                )
-                for carer_id in a.carer_ids:
-                    position = self.carer_index.get(carer_id)
-                    if position is not None:
-                        self._place_stop(self._days[(position, a.day)], stop)
+            for position, day, stop in self._stops(package):
+                self._place_stop(self._days[(position, day)], stop)
         for (position, _), carer_day in self._days.items():
             for run in carer_day.runs:
                 run.sort(key=lambda s: s.start_min)
@@ -163,6 +154,56 @@ class RunsView:
         for provider_id in self.provider_carers:
             for day in DAYS:
                 self.gaps(provider_id, day)
+
+    def _stops(self, package: Package) -> Iterator[tuple[int, str, Stop]]:
+        """(carer index, day, stop) of every carer-visit of a placed package's runs."""
+        point = self.travel.index(package.location)
+        visits = {v.id: v for v in package.visits}
+        for a in package.assignments:
+            visit = visits[a.visit_id]
+            stop = Stop(a.start_min, a.start_min + visit.duration_min, point, package.id, visit.id)
+            for carer_id in a.carer_ids:
+                position = self.carer_index.get(carer_id)
+                if position is not None:
+                    yield position, a.day, stop
+
+    def with_packages_changed(
+        self, snapshot: Snapshot, removed: Iterable[Package], added: Iterable[Package]
+    ) -> RunsView:
+        """A view of ``snapshot``, built from this one in the time of the change, not of the
+        whole council: ``snapshot`` must differ from this view's only in its placed packages
+        and waiting referrals, with ``removed`` (as this view has them) leaving the runs and
+        ``added`` (as ``snapshot`` has them) joining them. This view is not changed.
+
+        Raises :class:`~allocator.travel.TravelError` when ``snapshot`` has a place the
+        travel matrix does not cover (build a new view then).
+        """
+        modes = sorted({c.travel_mode for c in snapshot.carers} | {"drive"})
+        self.travel.require(snapshot.points(), modes)
+        other = self.copy()
+        other.snapshot = snapshot
+        touched: set[tuple[int, str]] = set()
+        for package in removed:
+            for position, day, stop in self._stops(package):
+                carer_day = other._writable(position, day)
+                for bucket in (*carer_day.runs, carer_day.orphans):
+                    if stop in bucket:
+                        bucket.remove(stop)
+                        break
+                touched.add((position, day))
+        for package in added:
+            for position, day, stop in other._stops(package):
+                other._place_stop(other._writable(position, day), stop)
+                touched.add((position, day))
+        for position, day in touched:
+            carer_day = other._days[(position, day)]
+            for run in carer_day.runs:
+                run.sort(key=lambda s: s.start_min)
+            carer_day.work_min = other._work(position, carer_day)
+        # As in a new view, the changed gap tables are computed once for every copy to share.
+        for provider_id, day in {(other.carers[c].provider_id, d) for c, d in touched}:
+            other.gaps(provider_id, day)
+        return other
 
     @staticmethod
     def _place_stop(day: CarerDay, stop: Stop) -> None:

@@ -5,8 +5,10 @@ nightly re-optimisation.
 (:meth:`Solvers.from_core`) unless given others (tests give stand-ins). Where the core has none
 yet, the endpoints needing it answer 501 saying so. Offers must be fast at a
 council's scale, so the core's *prepared* view of the council (its runs compiled for quick
-insertion tests) is built once per data version and kept in memory: every write moves the
-version, so the next offer request prepares it afresh.
+insertion tests) is built once per data version and kept in memory. Every write moves the
+version; when only packages and referrals changed (a placement, a package ending) on the same
+travel, the next offer request brings the kept view up to date by those packages alone, and
+otherwise (carers, framework or travel changed, a new place) prepares it afresh.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
 from allocator.batch import place_batch
 from allocator.model import Offer, Package, Plan, Snapshot
 from allocator.offers import OfferEngine as CoreOfferEngine
-from allocator.travel import TravelMatrix
+from allocator.travel import TravelError, TravelMatrix
 from api.reoptimise import Reoptimiser, core_reoptimiser
 from api.runs import travel_for
 from api.settings import Settings
@@ -39,6 +41,23 @@ class OfferEngine(Protocol):
 
     def offers(self, prepared: Any, package: Package) -> list[Offer]:
         """Every provider ranked for ``package``: feasible first, with reasons otherwise."""
+
+
+@runtime_checkable
+class IncrementalOfferEngine(OfferEngine, Protocol):
+    """An offer engine that can bring a prepared view up to date after packages change, in
+    the time of the change rather than of the whole council."""
+
+    def update(
+        self,
+        prepared: Any,
+        snapshot: Snapshot,
+        removed: Sequence[Package],
+        added: Sequence[Package],
+    ) -> Any:
+        """The prepared view of ``snapshot``, whose placed packages differ from those of
+        ``prepared``'s by ``removed`` (as they were) and ``added`` (as they are now); raises
+        :class:`~allocator.travel.TravelError` when a place is not in the view's travel."""
 
 
 BatchPlacer = Callable[[Snapshot, TravelMatrix, list[str]], Plan]
@@ -77,6 +96,8 @@ class Prepared:
     travel: TravelMatrix
     view: Any
     ranked: dict[str, list[Offer]] = field(default_factory=dict)
+    data: TenantData | None = None
+    """The council's data the view was prepared from (to bring it up to date later)."""
 
     def offers(self, engine: OfferEngine, package: Package) -> list[Offer]:
         """The ranking for ``package`` on this view, computed once."""
@@ -108,16 +129,73 @@ class PreparedCache:
                 and current.travel_version == data.travel_version
             ):
                 return current
-            snapshot = data.snapshot
-            travel = travel_for(snapshot, lambda: cache.supplied_travel(session, data))
-            prepared = Prepared(
-                data_version=data.data_version,
-                travel_version=data.travel_version,
-                travel=travel,
-                view=engine.prepare(snapshot, travel),
-            )
+            prepared = _updated(engine, current, data) if current is not None else None
+            if prepared is None:
+                snapshot = data.snapshot
+                travel = travel_for(snapshot, lambda: cache.supplied_travel(session, data))
+                prepared = Prepared(
+                    data_version=data.data_version,
+                    travel_version=data.travel_version,
+                    travel=travel,
+                    view=engine.prepare(snapshot, travel),
+                    data=data,
+                )
             self._views[data.tenant_id] = prepared
             return prepared
+
+
+def changed_packages(
+    before: TenantData, after: TenantData
+) -> tuple[list[Package], list[Package]] | None:
+    """The placed packages that leave (as they were) and join (as they are now) between two
+    versions of a council's data; None when anything but packages and referrals changed."""
+    same = (
+        before.tenant_id == after.tenant_id
+        and (before.skills, before.costs, before.policy)
+        == (after.skills, after.costs, after.policy)
+        and before.lots == after.lots
+        and before.providers == after.providers
+        and before.carers == after.carers
+    )
+    if not same:
+        return None
+    old, new = before.packages, after.packages
+    removed = [p for i, p in old.items() if new.get(i) is not p and new.get(i) != p]
+    added = [p for i, p in new.items() if old.get(i) is not p and old.get(i) != p]
+    return removed, added
+
+
+def _updated(engine: OfferEngine, current: Prepared, data: TenantData) -> Prepared | None:
+    """``current`` brought up to ``data`` by the packages that changed, when the engine can
+    and only packages and referrals changed on the same travel; otherwise None."""
+    if (
+        not isinstance(engine, IncrementalOfferEngine)
+        or current.data is None
+        or current.travel_version != data.travel_version
+    ):
+        return None
+    changes = changed_packages(current.data, data)
+    if changes is None:
+        return None
+    removed, added = changes
+    # The write that made ``data`` checked its cross-references: no need to validate again.
+    snapshot = current.view.snapshot.model_copy(
+        update={
+            "packages": list(data.packages.values()),
+            "referrals": list(data.referrals.values()),
+        }
+    )
+    try:
+        view = engine.update(current.view, snapshot, removed, added)
+    except TravelError:
+        return None
+    return Prepared(
+        data_version=data.data_version,
+        travel_version=data.travel_version,
+        travel=current.travel,
+        view=view,
+        data=data,
+    )
 
 
 class RankingLog:

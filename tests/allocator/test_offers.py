@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 
 from allocator.evaluate import evaluate
-from allocator.model import Offer, Placement, Plan, ReasonCode, Snapshot
+from allocator.model import Assignment, Offer, Placement, Plan, ReasonCode, Snapshot
 from allocator.offers import make_offers
 from allocator.runs import RunsView
+from allocator.travel import TravelError
 from tests.builders import (
     carer,
     make_snapshot,
     package,
+    place,
     plan_data,
     provider,
     snapshot_travel,
@@ -321,3 +323,68 @@ def test_a_stop_taken_out_of_a_run_frees_its_time_on_a_copy_only() -> None:
     assert view.day(0, "mon").runs[0] == [stop]
     with pytest.raises(KeyError, match="no stop"):
         free.remove(0, "mon", stop)
+
+
+def _runs(view: RunsView) -> dict[tuple[int, str], Any]:
+    return {
+        (c, d): ([list(r) for r in view.day(c, d).runs], view.day(c, d).orphans,
+                 view.day(c, d).work_min)
+        for c in range(len(view.carers))
+        for d in ("mon", "tue")
+    }  # fmt: skip
+
+
+def test_a_view_brought_up_to_date_by_the_packages_that_changed_is_a_fresh_view() -> None:
+    """p1 (c1, Monday 09:00 at km 5) ends and p2 (c1, Monday 09:00 at km 2) is placed: the
+    view derived from the old one by those two packages has the runs, working minutes and
+    offers of a view built afresh, and the old view still has p1."""
+    before = make_snapshot(
+        carers=[carer("c1", at_km=0), carer("c2", at_km=8)],
+        packages=[
+            package("p1", 5, provider_id="prov-a", assignments=[assign("v1", "mon", ["c1"], 540)]),
+            package(
+                "p3",
+                8,
+                [visit(days=("tue",))],
+                provider_id="prov-a",
+                assignments=[assign("v1", "tue", ["c2"], 540)],
+            ),
+        ],
+        referrals=[
+            package("r1", 5, [visit(earliest=540, latest=545)]),
+            package("p2", 2, [visit(earliest=540, latest=560)]),
+        ],
+    )
+    travel = snapshot_travel(before)
+    old = RunsView(before, travel)
+    placed = before.package("p2").model_copy(
+        update={
+            "provider_id": "prov-a",
+            "assignments": [Assignment.model_validate(assign("v1", "mon", ["c1"], 545))],
+        }
+    )
+    after = before.model_copy(
+        update={
+            "packages": [before.package("p3"), placed],
+            "referrals": [before.package("r1")],
+        }
+    )
+    updated = old.with_packages_changed(after, [before.package("p1")], [placed])
+    fresh = RunsView(after, travel)
+    assert _runs(updated) == _runs(fresh)
+    assert make_offers(updated, after.package("r1")) == make_offers(fresh, after.package("r1"))
+    assert [s.package_id for s in old.day(0, "mon").runs[0]] == ["p1"]
+    assert [s.package_id for s in updated.day(0, "mon").runs[0]] == ["p2"]
+
+
+def test_a_view_is_not_brought_up_to_date_over_a_place_its_travel_lacks() -> None:
+    snap = make_snapshot(carers=[carer("c1", at_km=0)], referrals=[package("r1", 5)])
+    view = RunsView(snap, snapshot_travel(snap))
+    elsewhere = snap.model_copy(update={"referrals": [package_at(snap.package("r1"), 40)]})
+    with pytest.raises(TravelError, match="no travel times"):
+        view.with_packages_changed(elsewhere, [], [])
+
+
+def package_at(referral: Any, km: float) -> Any:
+    """``referral`` moved to ``km`` along the line."""
+    return referral.model_copy(update={"location": place(km)})

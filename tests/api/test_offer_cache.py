@@ -6,9 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from allocator.model import Offer, Package
+from allocator.model import Offer, Package, Snapshot
+from allocator.offers import OfferEngine as CoreOfferEngine
+from allocator.offers import make_offers
+from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
-from api.solvers import Prepared
+from api.settings import Settings
+from api.solvers import Prepared, Solvers
+from tests.api.conftest import example_council, place_r001, referral_body, running
 from tests.builders import make_snapshot, package
 
 
@@ -39,3 +44,47 @@ def test_the_same_referral_on_the_same_data_is_ranked_once() -> None:
     assert engine.calls == 1
     _prepared(2).offers(engine, referral)  # data changed: a new view, ranked again
     assert engine.calls == 2
+
+
+class SpyingCoreEngine(CoreOfferEngine):
+    """The core's offer engine, counting views prepared afresh and brought up to date."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared = 0
+        self.updated = 0
+        self.last: Any = None
+
+    def prepare(self, snapshot: Snapshot, travel: TravelMatrix) -> Any:
+        self.prepared += 1
+        self.last = super().prepare(snapshot, travel)
+        return self.last
+
+    def update(self, prepared: Any, snapshot: Snapshot, removed: Any, added: Any) -> Any:
+        self.updated += 1
+        self.last = super().update(prepared, snapshot, removed, added)
+        return self.last
+
+
+def test_after_a_placement_offers_come_from_the_view_brought_up_to_date(
+    settings: Settings,
+) -> None:
+    """Creating a referral at a known place and placing R-001 move the data version; the
+    kept view is brought up to date each time instead of prepared afresh, and the offers it
+    gives are those of a view prepared afresh."""
+    engine = SpyingCoreEngine()
+    with running(settings, solvers=Solvers(offers=engine)) as api:
+        council = example_council(api)
+        url = "/v1/referrals/R-010/offers"
+        created = api.client.post("/v1/referrals", json=referral_body(), headers=council.broker)
+        assert created.status_code == 201, created.text
+        assert api.client.post(url, headers=council.broker).status_code == 200
+        assert (engine.prepared, engine.updated) == (1, 0)
+        assert place_r001(api, council).status_code == 201
+        shown = api.client.post(url, headers=council.broker)
+        assert shown.status_code == 200, shown.text
+        assert (engine.prepared, engine.updated) == (1, 1)
+        view = engine.last
+        assert "R-001" in {p.id for p in view.snapshot.packages}
+        fresh = make_offers(RunsView(view.snapshot, view.travel), view.snapshot.package("R-010"))
+        assert [Offer.model_validate(o) for o in shown.json()["offers"]] == fresh
