@@ -100,6 +100,13 @@ class Insertion:
     added_km: float
 
 
+def _require_travel(snapshot: Snapshot, travel: TravelMatrix) -> None:
+    """Raise :class:`~allocator.travel.TravelError` unless ``travel`` covers every place of
+    ``snapshot`` for its carers' modes (and driving)."""
+    modes = sorted({c.travel_mode for c in snapshot.carers} | {"drive"})
+    travel.require(snapshot.points(), modes)
+
+
 class RunsView:
     """A snapshot's carers and runs, compiled for insertion.
 
@@ -112,8 +119,7 @@ class RunsView:
     """
 
     def __init__(self, snapshot: Snapshot, travel: TravelMatrix) -> None:
-        modes = sorted({c.travel_mode for c in snapshot.carers} | {"drive"})
-        travel.require(snapshot.points(), modes)
+        _require_travel(snapshot, travel)
         self.snapshot = snapshot
         self.travel = travel
         self.carers: list[Carer] = list(snapshot.carers)
@@ -178,8 +184,7 @@ class RunsView:
         Raises :class:`~allocator.travel.TravelError` when ``snapshot`` has a place the
         travel matrix does not cover (build a new view then).
         """
-        modes = sorted({c.travel_mode for c in snapshot.carers} | {"drive"})
-        self.travel.require(snapshot.points(), modes)
+        _require_travel(snapshot, self.travel)
         other = self.copy()
         other.snapshot = snapshot
         touched: set[tuple[int, str]] = set()

@@ -524,15 +524,18 @@ class _State:
         """The referral a package or referral came from: itself, unless it is a rest."""
         return self.roots.get(package_id, package_id)
 
+    def cared(self) -> set[str]:
+        """Clients with care (placed, if only in part)."""
+        return {self.root(i) for i in self.placed}
+
     def blocked_clients(self) -> set[str]:
         """Clients with no care yet and a waiting referral no provider could take."""
-        cared = {self.root(i) for i in self.placed}
-        return {self.root(i) for i in self.waiting if i in self.blocked} - cared
+        return {self.root(i) for i in self.waiting if i in self.blocked} - self.cared()
 
     def clients(self) -> tuple[int, int, int]:
         """Clients with care (placed, if only in part), waiting with none, and with care
         started in part while other calls wait."""
-        cared = {self.root(i) for i in self.placed}
+        cared = self.cared()
         waiting = {self.root(i) for i in self.waiting}
         return len(cared), len(waiting - cared), len(waiting & cared)
 
@@ -684,7 +687,7 @@ def _apply(state: _State, plan: Plan, now: dt.datetime) -> list[Package]:
     for part in plan.part_packages:
         started, rest = split_package(state.waiting[part.package_id], part)
         state.waiting[started.id] = started
-        state.waiting[rest.id] = rest.model_copy(update={"provider_id": None, "assignments": []})
+        state.waiting[rest.id] = rest
         state.roots[rest.id] = state.root(part.package_id)
     listed = {p.package_id for p in plan.placements}
     for package_id in [i for i in state.placed if i not in listed]:
