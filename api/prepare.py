@@ -9,6 +9,8 @@ embedded road and ferry network.
 
 from __future__ import annotations
 
+import threading
+
 from shapely.geometry import shape
 
 from allocator.model import Lot, Package, Snapshot
@@ -48,17 +50,33 @@ def travel_matrix(snapshot: Snapshot, source: TravelSource | None = None) -> Tra
     return TravelMatrix(points=tuple(points), minutes=minutes, km=km)
 
 
+_KEPT_INDEXES = 8
+_indexes: list[tuple[tuple[Lot, ...], LotIndex]] = []
+_indexes_lock = threading.Lock()
+
+
 def _lot_index(snapshot: Snapshot) -> LotIndex | None:
     if not snapshot.lots:
         return argyll_lot_index()
-    polygons = [(lot, lot.polygon) for lot in snapshot.lots if lot.polygon is not None]
-    if not polygons:
+    lots = tuple(lot for lot in snapshot.lots if lot.polygon is not None)
+    if not lots:
         return None
-    return LotIndex.from_lonlat(
-        [lot.id for lot, _ in polygons],
-        [lot.name for lot, _ in polygons],
-        [shape(polygon) for _, polygon in polygons],
+    # Projecting a council's lot polygons costs tens of milliseconds, and every new referral
+    # without a lot needs the index. Lots are immutable and a council's data keeps the same
+    # Lot objects until its lots change, so the index is kept for the same objects.
+    with _indexes_lock:
+        for kept, index in _indexes:
+            if len(kept) == len(lots) and all(a is b for a, b in zip(kept, lots, strict=True)):
+                return index
+    index = LotIndex.from_lonlat(
+        [lot.id for lot in lots],
+        [lot.name for lot in lots],
+        [shape(lot.polygon) for lot in lots if lot.polygon is not None],
     )
+    with _indexes_lock:
+        _indexes.insert(0, (lots, index))
+        del _indexes[_KEPT_INDEXES:]
+    return index
 
 
 def prepare_snapshot(snapshot: Snapshot) -> Snapshot:

@@ -186,3 +186,22 @@ def test_every_decision_is_audited(api: Api, council: Council) -> None:
         headers=council.broker,
     ).json()
     assert [e["action"] for e in older["items"]] == ["referral.withdraw", "snapshot.import"]
+
+
+def test_listed_packages_are_whole_valid_wire_forms(api: Api, council: Council) -> None:
+    """A listed package carries every field of the package as imported, plus where it is in
+    its life, and reads back as a valid PackagePublic (the list builds it without validating
+    the package twice)."""
+    from allocator.model import Package
+    from api.schemas import PackagePublic
+    from tests.api.conftest import example_snapshot
+
+    listed = api.client.get("/v1/packages", headers=council.broker).json()
+    imported = {p["id"]: p for p in example_snapshot()["packages"]}
+    assert listed["total"] == len(imported) and listed["items"]
+    for item in listed["items"]:
+        public = PackagePublic.model_validate(item)
+        expected = Package.model_validate(imported[item["id"]])
+        assert public.model_dump(include=set(Package.model_fields)) == expected.model_dump()
+        assert public.state == "placed" and public.version == 1
+        assert public.hours_per_week == round(expected.weekly_hours, 3)

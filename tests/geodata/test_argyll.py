@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from allocator.model import Snapshot
+from allocator.model import Lot, Snapshot
 from api.prepare import prepare, prepare_snapshot, travel_matrix
 from geodata.argyll import argyll_network
 from geodata.errors import GeodataError, UnknownPlaceError
@@ -131,3 +131,36 @@ def test_package_outside_the_area_is_a_clear_error() -> None:
     data["referrals"][0]["location"] = [-4.25, 55.86]
     with pytest.raises(GeodataError, match="outside the service area"):
         prepare_snapshot(Snapshot.model_validate(data))
+
+
+def test_a_councils_own_lots_are_indexed_once_and_changed_lots_afresh() -> None:
+    """The index of a council's lot polygons is kept for the same lots and built again when
+    the lots change (a lot's polygon moved), so lookups follow the new polygon."""
+    from api.prepare import _lot_index
+    from geodata.lots import argyll_lots
+
+    lots = [Lot(id=info.id, name=info.name, polygon=info.polygon) for info in argyll_lots()]
+    first = Snapshot.model_construct(lots=lots, packages=[], referrals=[])
+    again = Snapshot.model_construct(lots=list(lots), packages=[], referrals=[])
+    index = _lot_index(first)
+    assert index is not None
+    assert _lot_index(again) is index
+    tarbert = (-5.414, 55.864)
+    assert index.lookup([tarbert]) == ["kintyre"]
+    # Kintyre's polygon given to Mid Argyll and the other way round: Tarbert changes lot.
+    polygons = {lot.id: lot.polygon for lot in lots}
+    swapped = [
+        lot.model_copy(
+            update={
+                "polygon": polygons["mid-argyll"]
+                if lot.id == "kintyre"
+                else polygons["kintyre"]
+                if lot.id == "mid-argyll"
+                else lot.polygon
+            }
+        )
+        for lot in lots
+    ]
+    changed = _lot_index(Snapshot.model_construct(lots=swapped, packages=[], referrals=[]))
+    assert changed is not index
+    assert changed is not None and changed.lookup([tarbert]) == ["mid-argyll"]

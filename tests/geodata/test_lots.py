@@ -83,3 +83,28 @@ def test_six_lots_with_symmetric_adjacency() -> None:
             assert lot.id in lots[other].adjacent_lot_ids
         assert lot.polygon["type"] in {"Polygon", "MultiPolygon"}
         assert lot.area_km2 > 100
+
+
+def test_projection_from_new_threads_and_a_forked_child_gives_the_same_metres() -> None:
+    """Server worker threads come and go; each gets the same answer as the first thread, and
+    a forked worker process projects too (the projection thread is per process)."""
+    import multiprocessing
+    import threading
+
+    from geodata._project import to_lonlat, to_metres
+
+    point = [(-5.43, 56.04)]  # Lochgilphead
+    expected = to_metres(point)
+    found: list[np.ndarray] = []
+    threads = [threading.Thread(target=lambda: found.append(to_metres(point))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 3
+    for xy in found:
+        np.testing.assert_allclose(xy, expected)
+    np.testing.assert_allclose(to_lonlat(expected), point, atol=1e-7)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        in_child = pool.apply(to_metres, (point,))
+    np.testing.assert_allclose(in_child, expected)
