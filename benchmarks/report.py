@@ -5,6 +5,12 @@ Plots, under ``benchmarks/results/plots/``: hours of care waiting and travel min
 contact hour over the simulated weeks, one line per policy (from ``simulation_<profile>.csv``),
 and a map of one day's carer runs on the generated Argyll and Bute default (straight lines
 between stops: the order of visits, not the roads driven).
+
+The trade-off section sets every measured setting of the Argyll simulation side by side
+(``simulation_argyll*.csv``: the default and its variants, such as a handover travel cap or
+part packages): hours of care waiting as a share of the status quo's, against how much lower
+travel per contact hour is, each against the status quo of the same run, with issue #7's
+target corner drawn in.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -40,6 +48,11 @@ OTHER_RESULTS = (
     ("api_load.md", "REST API under load"),
 )
 MAP_DAY = "mon"
+STATUS_QUO = "status_quo"
+# Issue #7's targets: hours waiting at most this share of the status quo's average, travel per
+# contact hour at least this much lower.
+TARGET_HOURS_SHARE = 25.0
+TARGET_TRAVEL_LOWER = 15.0
 
 
 def read_days(path: Path) -> dict[str, list[dict[str, str]]]:
@@ -68,6 +81,161 @@ def plot_series(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One policy of one simulation run, against that run's status quo."""
+
+    run: str
+    """The results file's stem, e.g. ``simulation_argyll_cap30``."""
+    command: str
+    policy: str
+    hours_share: float
+    """Mean hours of care waiting as a percentage of the status quo's (days after day 0)."""
+    travel_lower: float
+    """How much lower mean travel per contact hour is than the status quo's, in percent."""
+    placed: int
+    placed_status_quo: int
+
+    @property
+    def meets_targets(self) -> bool:
+        """Both of issue #7's targets."""
+        return self.hours_share <= TARGET_HOURS_SHARE and self.travel_lower >= TARGET_TRAVEL_LOWER
+
+
+def _mean_after_day0(rows: list[dict[str, str]], column: str) -> float:
+    values = [float(r[column]) for r in rows if int(r["day"]) > 0 and r[column] not in ("", "None")]
+    return round(statistics.fmean(values), 2)  # as the run's own summary rounds them
+
+
+def _command(summary: Path) -> str:
+    if summary.exists():
+        for line in summary.read_text(encoding="utf-8").splitlines():
+            if line.startswith("Command: `"):
+                return line.split("`")[1]
+    return "(command not recorded)"
+
+
+def measured_settings(results: Path, profile: str = "argyll") -> list[Setting]:
+    """Every policy other than the status quo in every ``simulation_<profile>*.csv`` that has
+    the status quo beside it (quick runs left out)."""
+    settings = []
+    for source in sorted(results.glob(f"simulation_{profile}*.csv")):
+        if "_quick" in source.stem:
+            continue
+        days = read_days(source)
+        quo = days.get(STATUS_QUO)
+        if not quo:
+            continue
+        quo_hours = _mean_after_day0(quo, "hours_waiting")
+        quo_travel = _mean_after_day0(quo, "travel_min_per_contact_hour")
+        quo_placed = sum(int(r["placed_today"]) for r in quo if int(r["day"]) > 0)
+        for policy, rows in days.items():
+            if policy == STATUS_QUO:
+                continue
+            travel = _mean_after_day0(rows, "travel_min_per_contact_hour")
+            settings.append(
+                Setting(
+                    run=source.stem,
+                    command=_command(source.with_suffix(".md")),
+                    policy=policy,
+                    hours_share=100 * _mean_after_day0(rows, "hours_waiting") / quo_hours,
+                    travel_lower=100 * (1 - travel / quo_travel),
+                    placed=sum(int(r["placed_today"]) for r in rows if int(r["day"]) > 0),
+                    placed_status_quo=quo_placed,
+                )
+            )
+    return settings
+
+
+def trade_off_lines(settings: Sequence[Setting]) -> list[str]:
+    """The trade-off table, and what it says, as markdown lines."""
+    lines = [
+        "| run | policy | hours waiting, % of status quo | travel per contact hour, % lower "
+        "| clients placed (status quo) | both targets |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in sorted(settings, key=lambda s: (s.hours_share, -s.travel_lower)):
+        lines.append(
+            f"| `{s.run}` | {s.policy} | {s.hours_share:.0f} | {s.travel_lower:.1f} "
+            f"| {s.placed} ({s.placed_status_quo}) | {'yes' if s.meets_targets else 'no'} |"
+        )
+    met = [s for s in settings if s.meets_targets]
+    lines += ["", "Commands:", ""]
+    lines += sorted({f"- `{s.run}`: `{s.command}`" for s in settings})
+    lines.append("")
+    if met:
+        lines.append(
+            f"{len(met)} of {len(settings)} measured settings meet both targets: "
+            + ", ".join(f"{s.policy} in `{s.run}`" for s in met)
+            + "."
+        )
+    else:
+        fewest = min(settings, key=lambda s: s.hours_share)
+        lowest = max(settings, key=lambda s: s.travel_lower)
+        lines.append(
+            f"None of the {len(settings)} measured settings meets both targets. The fewest "
+            f"hours waiting ({fewest.hours_share:.0f}% of the status quo's, {fewest.policy} in "
+            f"`{fewest.run}`) come with travel per contact hour only "
+            f"{fewest.travel_lower:.1f}% lower; the lowest travel ({lowest.travel_lower:.1f}% "
+            f"lower, {lowest.policy} in `{lowest.run}`) leaves {lowest.hours_share:.0f}% of "
+            "the hours waiting."
+        )
+    nightly = [s for s in settings if s.policy.startswith("carealloc_nightly")]
+    extra = [float(s.placed - s.placed_status_quo) for s in nightly]
+    if len(nightly) > 2 and len(set(extra)) > 1:
+        r = statistics.correlation(extra, [s.travel_lower for s in nightly])
+        lines.append(
+            f"Across the {len(nightly)} nightly re-optimisation settings, the correlation "
+            "between how many more clients a setting places than its status quo and how much "
+            f"it lowers travel per contact hour is r = {r:.2f}"
+            + (
+                ": the more of the waiting clients it reaches, the less travel it saves. Those "
+                "the status quo leaves waiting are the ones its runs cannot reach, and reaching "
+                "them costs travel."
+                if r <= -0.5
+                else "."
+            )
+        )
+    return lines
+
+
+def plot_trade_off(settings: Sequence[Setting], out: Path) -> Path:
+    """Hours waiting share against travel reduction, one point per setting, with the target
+    corner shaded."""
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    right = max(TARGET_TRAVEL_LOWER * 1.5, *(s.travel_lower + 2 for s in settings))
+    ax.fill_between(
+        [TARGET_TRAVEL_LOWER, right],
+        0,
+        TARGET_HOURS_SHARE,
+        color="#2a9d8f",
+        alpha=0.15,
+        label="issue #7's targets",
+    )
+    for k, s in enumerate(settings):
+        ax.scatter(s.travel_lower, s.hours_share, color=PALETTE[k % len(PALETTE)], s=40)
+        ax.annotate(
+            f"{s.policy}\n{s.run.removeprefix('simulation_argyll').lstrip('_') or 'default'}",
+            (s.travel_lower, s.hours_share),
+            textcoords="offset points",
+            xytext=(5, 4),
+            fontsize=7,
+        )
+    ax.scatter([0], [100], color="black", marker="s", s=40, label="status quo")
+    ax.set_xlim(min(-2.0, *(s.travel_lower - 2 for s in settings)), right)
+    ax.set_ylim(0, 110)
+    ax.set_xlabel("travel per contact hour, % lower than the status quo")
+    ax.set_ylabel("hours of care waiting, % of the status quo")
+    ax.set_title("Hours waiting against travel: every measured setting (Argyll, 12 weeks)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
@@ -168,6 +336,23 @@ def write_report(results: Path, with_map: bool = True) -> Path:
             f"![hours of care waiting]({waiting.relative_to(results).as_posix()})",
             "",
             f"![travel per contact hour]({travel.relative_to(results).as_posix()})",
+        ]
+    settings = measured_settings(results)
+    if settings:
+        trade = plot_trade_off(settings, plots / "trade_off_argyll.png")
+        lines += [
+            "",
+            "## Hours waiting against travel: every measured setting (argyll)",
+            "",
+            "Each simulation run of the Argyll world (same seed, so the same random stream), "
+            "each policy against the status quo of its own run; means over the simulated "
+            "days. Issue #7 asks for both: hours waiting at most "
+            f"{TARGET_HOURS_SHARE:g}% of the status quo's and travel per contact hour at "
+            f"least {TARGET_TRAVEL_LOWER:g}% lower.",
+            "",
+            *trade_off_lines(settings),
+            "",
+            f"![hours waiting against travel]({trade.relative_to(results).as_posix()})",
         ]
     if with_map:
         snapshot = generate_argyll(1, ArgyllSettings())

@@ -9,7 +9,13 @@ import pytest
 from allocator.greedy import SequentialPolicy
 from api.cli import main
 from benchmarks.generator import ArgyllSettings, generate_argyll
-from benchmarks.report import plot_runs_map, read_days, write_report
+from benchmarks.report import (
+    measured_settings,
+    plot_runs_map,
+    read_days,
+    trade_off_lines,
+    write_report,
+)
 from benchmarks.simulate import Offers, Sequential, SimulationSettings, run, write_results
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -49,3 +55,59 @@ def test_bench_lists_simulate_report_and_all(capsys: pytest.CaptureFixture[str])
     text = capsys.readouterr().out
     for name in ("simulate", "report", "all"):
         assert name in text
+
+
+def _simulation_csv(path: Path, rows: dict[str, list[tuple[float, float, int]]]) -> None:
+    """A simulation CSV with (hours waiting, travel per contact hour, placed today) per day,
+    day 0 first."""
+    lines = ["policy,day,hours_waiting,travel_min_per_contact_hour,placed_today"]
+    for policy, days in rows.items():
+        lines += [f"{policy},{day},{h},{t},{p}" for day, (h, t, p) in enumerate(days)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_trade_off_sets_every_run_against_its_own_status_quo(tmp_path: Path) -> None:
+    """Two runs of the Argyll world: each policy's hours waiting and travel are taken against
+    the status quo of its own run, day 0 left out; the report says which meet both targets
+    and draws the plot."""
+    # Day 0 is the same starting world for every policy and is not counted.
+    _simulation_csv(
+        tmp_path / "simulation_argyll.csv",
+        {
+            "status_quo": [(999, 99, 0), (100, 20, 1), (100, 20, 1)],
+            "carealloc_nightly": [(999, 99, 0), (60, 19, 2), (40, 19, 2)],
+        },
+    )
+    _simulation_csv(
+        tmp_path / "simulation_argyll_cap30.csv",
+        {
+            "status_quo": [(999, 99, 0), (200, 20, 1), (200, 20, 1)],
+            "carealloc_nightly": [(999, 99, 0), (40, 16, 1), (40, 16, 1)],
+        },
+    )
+    (tmp_path / "simulation_argyll_cap30.md").write_text(
+        "# x\n\nCommand: `carealloc bench simulate --handover-travel-cap 30`. More.\n", "utf-8"
+    )
+    _simulation_csv(
+        tmp_path / "simulation_argyll_quick.csv",
+        {"status_quo": [(1, 1, 0), (1, 1, 0)], "carealloc_nightly": [(0, 0, 0), (0, 0, 0)]},
+    )
+    found = {s.run: s for s in measured_settings(tmp_path)}
+    assert set(found) == {"simulation_argyll", "simulation_argyll_cap30"}  # quick left out
+    default, capped = found["simulation_argyll"], found["simulation_argyll_cap30"]
+    assert default.hours_share == 50.0 and default.travel_lower == pytest.approx(5.0)
+    assert (default.placed, default.placed_status_quo) == (4, 2)
+    assert not default.meets_targets
+    assert capped.hours_share == 20.0 and capped.travel_lower == pytest.approx(20.0)
+    assert capped.meets_targets
+    assert capped.command == "carealloc bench simulate --handover-travel-cap 30"
+    assert default.command == "(command not recorded)"
+
+    lines = trade_off_lines(list(found.values()))
+    assert lines[2].startswith("| `simulation_argyll_cap30` | carealloc_nightly | 20 | 20.0 |")
+    assert "1 of 2 measured settings meet both targets" in "\n".join(lines)
+    assert "None of" in "\n".join(trade_off_lines([default]))
+
+    report = write_report(tmp_path, with_map=False).read_text(encoding="utf-8")
+    assert "## Hours waiting against travel: every measured setting (argyll)" in report
+    assert (tmp_path / "plots" / "trade_off_argyll.png").read_bytes().startswith(PNG)
