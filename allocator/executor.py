@@ -67,6 +67,7 @@ class ProcessExecutor:
         if not items:
             return
         pool = multiprocessing.get_context("spawn").Pool(min(self.workers, len(items)))
+        pending = []
         try:
             pending = [pool.apply_async(fn, (item,)) for item in items]
             while pending:
@@ -81,7 +82,10 @@ class ProcessExecutor:
                     return
                 pending[0].wait(self.poll_s)
         finally:
-            pool.terminate()
+            if pending:  # stopped early: the unfinished pieces are not waited for
+                pool.terminate()
+            else:  # let the workers exit on their own, releasing what they hold
+                pool.close()
             pool.join()
 
 
