@@ -260,14 +260,14 @@ def test_locked_package_and_locked_visit_must_not_move() -> None:
     assignment = assign("v1", "mon", ["c1"], 540)
     locked_visit = {**assignment, "locked": True}
     moved = assign("v1", "mon", ["c1"], 560)
-    for package_extra, assignments, rule in (
-        ({"locked": True}, [assignment], "locked_package_changed"),
-        ({}, [locked_visit], "locked_visit_changed"),
+    for locked, assignments, rule in (
+        (True, [assignment], "locked_package_changed"),
+        (False, [locked_visit], "locked_visit_changed"),
     ):
         snap = make_snapshot(
             carers=[carer("c1")],
             packages=[
-                package("p1", 10, provider_id="prov-a", assignments=assignments, **package_extra)
+                package("p1", 10, provider_id="prov-a", assignments=assignments, locked=locked)
             ],
         )
         assert run(snap, placement("p1", assignment)).is_feasible

@@ -44,8 +44,13 @@ def test_stopping_drops_unfinished_pieces_instead_of_waiting_for_them() -> None:
 
 def test_serial_stops_before_the_next_piece() -> None:
     calls: list[int] = []
+
+    def record(x: int) -> int:
+        calls.append(x)
+        return x
+
     stop_after_first = SerialExecutor().map_unordered(
-        lambda x: calls.append(x) or x, [1, 2, 3], should_stop=lambda: bool(calls)
+        record, [1, 2, 3], should_stop=lambda: bool(calls)
     )
     assert list(stop_after_first) == [1]
 

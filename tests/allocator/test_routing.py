@@ -91,7 +91,7 @@ def test_a_shared_cap_over_two_shifts_binds_their_sum() -> None:
 
 
 def test_a_change_penalty_keeps_a_visit_with_its_usual_vehicle() -> None:
-    base = {"positions": (0, 10, 12), "vehicle_start_location": np.array([0, 2])}
+    base: dict[str, Any] = {"positions": (0, 10, 12), "vehicle_start_location": np.array([0, 2])}
     base["vehicle_end_location"] = base["vehicle_start_location"]
     cheap = solve(problem([1], **base), PARAMS)
     assert cheap is not None and cheap.routes[1] == [0]  # vehicle 1 lives 2 km away

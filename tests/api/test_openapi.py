@@ -31,8 +31,10 @@ from tests.api.conftest import Api
 )
 def test_schema_examples_are_valid(model: type[BaseModel]) -> None:
     """Every example in a request schema validates as that schema."""
-    examples = (model.model_config.get("json_schema_extra") or {})["examples"]  # type: ignore[index]
-    assert examples
+    extra = model.model_config.get("json_schema_extra")
+    assert isinstance(extra, dict)
+    examples = extra["examples"]
+    assert isinstance(examples, list) and examples
     for example in examples:
         model.model_validate(example)
 

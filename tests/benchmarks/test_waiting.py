@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_the_call_outside_every_shift_is_named_with_its_reason() -> None:
 def test_a_referral_that_a_handover_would_place_is_flagged() -> None:
     """Ann sees her usual client at 09:00; Bob could too. The waiting client needs Ann's
     hoist skill at 09:00-09:10 for an hour."""
-    monday = {"start_min": 480, "end_min": 720, "days": ("mon",)}
+    monday: dict[str, Any] = {"start_min": 480, "end_min": 720, "days": ("mon",)}
     snapshot = make_snapshot(
         carers=[carer("ann", skills=["hoist"], **monday), carer("bob", **monday)],
         packages=[
