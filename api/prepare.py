@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import threading
 
+from pydantic import ValidationError
 from shapely.geometry import shape
 
-from allocator.model import Lot, Package, Snapshot
+from allocator.io import problems_from_validation_error
+from allocator.model import Lot, Package, Problem, Snapshot
 from allocator.travel import TravelMatrix
 from geodata.errors import GeodataError
 from geodata.gazetteer import argyll_gazetteer
@@ -79,6 +81,20 @@ def _lot_index(snapshot: Snapshot) -> LotIndex | None:
     return index
 
 
+class FrameworkLotsError(GeodataError):
+    """A snapshot without lots of its own names lots the embedded framework does not have."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        ids = ", ".join(info.id for info in argyll_lots())
+        msg = (
+            f"{problems[0]}; a snapshot without lots gets the six Argyll and Bute framework "
+            f"lots ({ids}), so its providers and packages must name those, or the snapshot "
+            "must bring its own lots"
+        )
+        super().__init__(msg)
+
+
 def prepare_snapshot(snapshot: Snapshot) -> Snapshot:
     """``snapshot`` with its lots, every package's ``lot_id`` and ``locality`` filled in.
 
@@ -90,6 +106,8 @@ def prepare_snapshot(snapshot: Snapshot) -> Snapshot:
     ------
     geodata.errors.GeodataError
         A package outside every lot, or lots without polygons for a package with no lot_id.
+    FrameworkLotsError
+        The snapshot has no lots and a provider or package names a lot the embedded six lack.
     """
     lots = snapshot.lots or [
         Lot(
@@ -131,13 +149,20 @@ def prepare_snapshot(snapshot: Snapshot) -> Snapshot:
             update["locality"] = localities[package.id]
         return package.model_copy(update=update) if update else package
 
-    return snapshot.model_copy(
+    ready = snapshot.model_copy(
         update={
             "lots": lots,
             "packages": [complete(p) for p in snapshot.packages],
             "referrals": [complete(p) for p in snapshot.referrals],
         }
     )
+    if not snapshot.lots:
+        # Without lots, the snapshot's own validation could not check the lot ids it names.
+        try:
+            Snapshot.model_validate(dict(ready))
+        except ValidationError as error:
+            raise FrameworkLotsError(problems_from_validation_error(error)) from None
+    return ready
 
 
 def prepare(

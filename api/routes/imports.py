@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 
 from allocator.model import Package, Problem, Snapshot
 from api.deps import Admin, Tx, WriteTx
-from api.prepare import prepare_snapshot
+from api.prepare import FrameworkLotsError, prepare_snapshot
 from api.problems import UnprocessableError
 from api.schemas import ImportResult
 from api.states import WAITING, State
@@ -34,6 +34,8 @@ def import_snapshot(snapshot: Snapshot, principal: Admin, tx: WriteTx) -> Respon
     """
     try:
         body = prepare_snapshot(snapshot)
+    except FrameworkLotsError as error:
+        raise UnprocessableError(str(error), error.problems) from None
     except GeodataError as error:
         msg = "a package's location is outside every lot"
         raise UnprocessableError(

@@ -55,3 +55,27 @@ def test_lots_without_polygons_need_a_lot_id(api: Api, council: Council) -> None
     )
     assert response.status_code == 422
     assert "give each package a lot_id" in response.json()["problems"][0]["message"]
+
+
+def test_a_snapshot_without_lots_naming_other_lots_is_422_and_nothing_is_stored(
+    api: Api, council: Council
+) -> None:
+    """Without lots the snapshot adopts the six Argyll and Bute lots, so a provider or package
+    naming another lot breaks a cross-reference: 422 naming each, the old data kept. (Found by
+    schemathesis: such an import was stored, and a later job's apply answered 500.)"""
+    snapshot = example_snapshot()
+    snapshot["lots"] = []
+    snapshot["providers"][0]["lot_ids"] = ["0"]
+    snapshot["packages"][0]["lot_id"] = "nowhere"
+    response = api.client.post("/v1/imports", json=snapshot, headers=council.admin)
+    assert response.status_code == 422, response.text
+    problems = {(p["path"], p["message"]) for p in response.json()["problems"]}
+    assert problems == {
+        ("providers[0].lot_ids", "unknown lot '0'"),
+        ("packages[0].lot_id", "unknown lot 'nowhere'"),
+    }
+    assert "six Argyll and Bute framework lots" in response.json()["detail"]
+    lots = [lot["id"] for lot in api.client.get("/v1/lots", headers=council.broker).json()]
+    assert lots == ["kintyre", "mid-argyll"]  # the example's own lots, still there
+    provider = api.client.get("/v1/providers/argyll-homecare", headers=council.broker).json()
+    assert provider["lot_ids"] == ["mid-argyll"]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from allocator.model import Lot, Snapshot
-from api.prepare import prepare, prepare_snapshot, travel_matrix
+from api.prepare import FrameworkLotsError, prepare, prepare_snapshot, travel_matrix
 from geodata.argyll import argyll_network
 from geodata.errors import GeodataError, UnknownPlaceError
 from geodata.gazetteer import argyll_gazetteer
@@ -106,6 +106,19 @@ def test_prepare_fills_lots_lot_ids_and_localities() -> None:
     }
 
 
+def test_prepare_refuses_lot_ids_the_embedded_lots_lack() -> None:
+    """A snapshot without lots takes the six embedded ones, so a provider naming another lot
+    is refused with the field and the lots it may name (its own validation could not tell)."""
+    data = example_without_geography().model_dump(mode="json")
+    data["providers"][1]["lot_ids"] = ["south-kintyre"]
+    with pytest.raises(FrameworkLotsError) as raised:
+        prepare_snapshot(Snapshot.model_validate(data))
+    assert [str(p) for p in raised.value.problems] == [
+        "providers[1].lot_ids: unknown lot 'south-kintyre'"
+    ]
+    assert "mid-argyll" in str(raised.value) and isinstance(raised.value, GeodataError)
+
+
 def test_travel_matrix_defaults_to_the_embedded_network() -> None:
     """Without a travel section, every snapshot point gets finite drive minutes and km."""
     ready, travel = prepare(example_without_geography())
@@ -140,8 +153,8 @@ def test_a_councils_own_lots_are_indexed_once_and_changed_lots_afresh() -> None:
     from geodata.lots import argyll_lots
 
     lots = [Lot(id=info.id, name=info.name, polygon=info.polygon) for info in argyll_lots()]
-    first = Snapshot.model_construct(lots=lots, packages=[], referrals=[])
-    again = Snapshot.model_construct(lots=list(lots), packages=[], referrals=[])
+    first = Snapshot.model_construct(lots=lots, providers=[], packages=[], referrals=[])
+    again = Snapshot.model_construct(lots=list(lots), providers=[], packages=[], referrals=[])
     index = _lot_index(first)
     assert index is not None
     assert _lot_index(again) is index
@@ -161,6 +174,8 @@ def test_a_councils_own_lots_are_indexed_once_and_changed_lots_afresh() -> None:
         )
         for lot in lots
     ]
-    changed = _lot_index(Snapshot.model_construct(lots=swapped, packages=[], referrals=[]))
+    changed = _lot_index(
+        Snapshot.model_construct(lots=swapped, providers=[], packages=[], referrals=[])
+    )
     assert changed is not index
     assert changed is not None and changed.lookup([tarbert]) == ["mid-argyll"]
