@@ -207,7 +207,10 @@ def _add_rest(tx: Tx, principal: Principal, job_id: str, package_id: str, rest: 
     response_model=ApplyResult,
     responses={
         **_NOT_FOUND,
-        409: {"description": "No plan to apply, already applied, or a package changed state."},
+        409: {
+            "description": "No plan to apply, already applied, a package changed state, or "
+            "an import replaced the framework since the job ran."
+        },
         422: {"description": "A move would break a hard rule with today's data."},
     },
 )
@@ -219,6 +222,13 @@ def apply(job_id: str, body: ApplyRequest, principal: Staff, tx: WriteTx) -> Res
         raise ConflictError(msg)
     if not row.result or "plan" not in row.result:
         msg = f"job {job_id} has no plan to apply (it is {row.state})"
+        raise ConflictError(msg)
+    data = tx.data()
+    if data.framework_version > row.result.get("data_version", 0):
+        msg = (
+            f"an import replaced the council's lots, providers and carers after job {job_id} "
+            "made its plan; re-run the job"
+        )
         raise ConflictError(msg)
     proposed = {m["package_id"]: m for m in row.result["moves"]}
     chosen = list(proposed) if body.package_ids is None else body.package_ids
@@ -234,7 +244,6 @@ def apply(job_id: str, body: ApplyRequest, principal: Staff, tx: WriteTx) -> Res
         placement = proposal.placement(package_id)
         assert placement is not None  # every move comes from a placement of the plan
         changes[package_id] = placement
-    data = tx.data()
     placing = frozenset(p for p in chosen if p in data.referrals)
     stale = [p for p in chosen if p not in data.referrals and p not in data.packages]
     if stale:

@@ -28,6 +28,7 @@ from tests.api.conftest import (
     Api,
     Council,
     example_council,
+    example_snapshot,
     plan_assignments,
     running,
     stand_in_plan,
@@ -141,6 +142,29 @@ def test_a_job_runs_after_its_request_returned_and_its_moves_apply(
         "/v1/audit", params={"action": "reoptimisation.apply"}, headers=jobs_council.broker
     ).json()["items"]
     assert audit[0]["why"]["move"]["kind"] == "newly_placed"
+
+
+def test_a_plan_made_before_an_import_is_not_applied_after_it(
+    jobs_api: Api, jobs_council: Council
+) -> None:
+    """An import replaces the carers the job's runs were made with: applying is a 409 asking
+    for a re-run, nothing is stored, and a job started after the import applies."""
+    started = jobs_api.client.post("/v1/reoptimisations", json={}, headers=jobs_council.broker)
+    job_id = _wait(jobs_api, jobs_council, started.json()["id"], "succeeded", "failed")["id"]
+    snapshot = example_snapshot()  # C-002, who R-001's morning call needs, has left
+    snapshot["carers"] = [c for c in snapshot["carers"] if c["id"] != "C-002"]
+    imported = jobs_api.client.post("/v1/imports", json=snapshot, headers=jobs_council.admin)
+    assert imported.status_code == 201, imported.text
+
+    applied = jobs_api.client.post(
+        f"/v1/reoptimisations/{job_id}/apply", json={}, headers=jobs_council.broker
+    )
+    assert applied.status_code == 409, applied.text
+    assert "re-run" in applied.json()["detail"] and "import" in applied.json()["detail"]
+    referral = jobs_api.client.get("/v1/referrals/R-001", headers=jobs_council.broker).json()
+    assert referral["state"] == "received" and referral["assignments"] == []
+    job = jobs_api.client.get(f"/v1/reoptimisations/{job_id}", headers=jobs_council.broker)
+    assert job.json()["applied_at"] is None
 
 
 def test_a_running_job_can_be_stopped_and_blocks_a_second_one(
