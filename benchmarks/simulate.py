@@ -988,6 +988,7 @@ def write_results(result: SimulationRun, out: Path, command: str, stem: str) -> 
 QUICK_CLIENTS = 250
 QUICK_WEEKS = 2
 QUICK_NIGHTLY_S = 5.0
+DEFAULT_WEEKS = 12
 
 
 def _weeks(text: str) -> int:
@@ -1021,8 +1022,25 @@ def _policy_names(text: str) -> tuple[str, ...]:
     return tuple(n for n in CHOOSABLE_POLICIES if n in names)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``carealloc bench simulate``: simulate, print the summary, write the results."""
+def results_stem(args: argparse.Namespace) -> str:
+    """The results files' name: the profile, then each setting that changes what is measured,
+    so a run with other settings never overwrites the committed 12-week, 20 s files."""
+    stem = f"simulation_{args.profile}" + ("_quick" if args.quick else "")
+    if args.rota not in (None, "standard"):
+        stem += f"_{args.rota}"
+    if args.handover_travel_cap is not None:
+        stem += f"_cap{args.handover_travel_cap:g}"
+    if args.part_packages:
+        stem += f"_part{args.part_packages:g}"
+    if args.nightly_time_limit not in (None, SimulationSettings.nightly_time_limit_s):
+        stem += f"_night{args.nightly_time_limit:g}s"
+    if not args.quick and args.weeks != DEFAULT_WEEKS:
+        stem += f"_{args.weeks}weeks"
+    return stem
+
+
+def command_line() -> argparse.ArgumentParser:
+    """The options of ``carealloc bench simulate``."""
     parser = argparse.ArgumentParser(
         prog="carealloc bench simulate",
         description="Simulate brokerage day by day on a generated world: referrals arrive, "
@@ -1034,7 +1052,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "See docs/simulation.md.",
     )
     parser.add_argument("--profile", choices=("argyll", "torbay"), default="argyll")
-    parser.add_argument("--weeks", type=_weeks, default=12, metavar="N", help="default 12")
+    parser.add_argument(
+        "--weeks", type=_weeks, default=DEFAULT_WEEKS, metavar="N", help=f"default {DEFAULT_WEEKS}"
+    )
     parser.add_argument("--seed", type=_count, default=1, metavar="N", help="default 1")
     parser.add_argument("--clients", type=_count, metavar="N", help="clients of the start")
     parser.add_argument("--capacity-ratio", type=ratio, metavar="R")
@@ -1085,9 +1105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         default=RESULTS,
         metavar="DIR",
-        help="where to write simulation_<profile>.csv and .md (default benchmarks/results)",
+        help="where to write simulation_<profile>[_<settings>].csv and .md (default "
+        "benchmarks/results)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``carealloc bench simulate``: simulate, print the summary, write the results."""
+    args = command_line().parse_args(argv)
     clients, weeks, nightly_s = args.clients, args.weeks, args.nightly_time_limit
     if args.quick:
         clients = clients or QUICK_CLIENTS
@@ -1132,13 +1158,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --workers {args.workers}"
     if args.quick:
         command += " --quick"
-    stem = f"simulation_{args.profile}" + ("_quick" if args.quick else "")
-    if args.rota not in (None, "standard"):
-        stem += f"_{args.rota}"
-    if args.handover_travel_cap is not None:
-        stem += f"_cap{args.handover_travel_cap:g}"
-    if args.part_packages:
-        stem += f"_part{args.part_packages:g}"
-    paths = write_results(result, args.out, command, stem)
+    paths = write_results(result, args.out, command, results_stem(args))
     print("Wrote " + ", ".join(str(p) for p in paths))
     return 0

@@ -19,8 +19,10 @@ from benchmarks.simulate import (
     SimulationSettings,
     Stream,
     all_policies,
+    command_line,
     default_policies,
     make_stream,
+    results_stem,
     run,
     simulate,
 )
@@ -218,3 +220,27 @@ def test_a_share_of_part_packages_outside_0_to_1_exits_2(
         main(["bench", "simulate", "--quick", "--part-packages", "1.5"])
     assert exit_info.value.code == 2
     assert "--part-packages: must be between 0 and 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "stem"),
+    [
+        ([], "simulation_argyll"),
+        (["--weeks", "12", "--nightly-time-limit", "20"], "simulation_argyll"),
+        (["--handover-travel-cap", "30", "--part-packages", "1"], "simulation_argyll_cap30_part1"),
+        (
+            ["--part-packages", "1", "--handover-travel-cap", "30", "--nightly-time-limit", "60"],
+            "simulation_argyll_cap30_part1_night60s",
+        ),
+        (["--weeks", "4", "--rota", "late-finish"], "simulation_argyll_late-finish_4weeks"),
+        (
+            ["--quick", "--weeks", "1", "--nightly-time-limit", "60"],
+            "simulation_argyll_quick_night60s",
+        ),
+    ],
+)
+def test_results_are_named_after_the_settings_so_no_run_overwrites_another(
+    options: list[str], stem: str
+) -> None:
+    """A 4-week run or one with a longer night writes its own files, not the 12-week ones."""
+    assert results_stem(command_line().parse_args(options)) == stem
