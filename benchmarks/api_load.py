@@ -1,8 +1,8 @@
 """Load on the REST API at Argyll scale, on loopback: offers latency, a soak, and schemathesis.
 
 ``python -m benchmarks.api_load [--soak-s 600] [--clients 20] ...`` builds a seeded instance
-of Argyll and Bute's size (12 lots, 20 providers, 500 carers with full weekly runs, 1,000
-placed packages, 60 referrals waiting, travel times between all 1,500-odd points), starts
+of Argyll and Bute's size (12 lots, 15 providers, 180 carers with full weekly runs, 1,000
+placed packages, 60 referrals waiting, travel times between all 1,240-odd points), starts
 ``carealloc serve`` on a free loopback port, imports it, and then measures:
 
 1. **offers**: ``POST /v1/referrals/{id}/offers`` from ``--clients`` concurrent clients; p50,
