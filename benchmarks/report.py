@@ -102,6 +102,8 @@ class Setting:
     """How much lower mean travel per contact hour is than the status quo's, in percent."""
     placed: int
     placed_status_quo: int
+    days: int = 0
+    """Days simulated after day 0 (84 for the default 12 weeks)."""
 
     @property
     def meets_targets(self) -> bool:
@@ -149,6 +151,7 @@ def measured_settings(results: Path, profile: str = "argyll") -> list[Setting]:
                     travel_lower=100 * (1 - travel / quo_travel),
                     placed=sum(int(r["placed_today"]) for r in rows if int(r["day"]) > 0),
                     placed_status_quo=quo_placed,
+                    days=sum(1 for r in rows if int(r["day"]) > 0),
                 )
             )
     return settings
@@ -157,13 +160,13 @@ def measured_settings(results: Path, profile: str = "argyll") -> list[Setting]:
 def trade_off_lines(settings: Sequence[Setting]) -> list[str]:
     """The trade-off table, and what it says, as markdown lines."""
     lines = [
-        "| run | policy | hours waiting, % of status quo | travel per contact hour, % lower "
-        "| clients placed (status quo) | both targets |",
-        "|---|---|---|---|---|---|",
+        "| run | policy | days | hours waiting, % of status quo | travel per contact hour, "
+        "% lower | clients placed (status quo) | both targets |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in sorted(settings, key=lambda s: (s.hours_share, -s.travel_lower)):
         lines.append(
-            f"| `{s.run}` | {s.policy} | {s.hours_share:.0f} | {s.travel_lower:.1f} "
+            f"| `{s.run}` | {s.policy} | {s.days} | {s.hours_share:.0f} | {s.travel_lower:.1f} "
             f"| {s.placed} ({s.placed_status_quo}) | {'yes' if s.meets_targets else 'no'} |"
         )
     met = [s for s in settings if s.meets_targets]
@@ -187,12 +190,19 @@ def trade_off_lines(settings: Sequence[Setting]) -> list[str]:
             f"lower, {lowest.policy} in `{lowest.run}`) leaves {lowest.hours_share:.0f}% of "
             "the hours waiting."
         )
-    nightly = [s for s in settings if s.policy.startswith("carealloc_nightly")]
+    # Clients placed grow with the days simulated, so only runs of one length are compared:
+    # the length most nightly settings share (the longer on a tie).
+    by_days: dict[int, list[Setting]] = {}
+    for s in settings:
+        if s.policy.startswith("carealloc_nightly"):
+            by_days.setdefault(s.days, []).append(s)
+    days, nightly = max(by_days.items(), key=lambda kv: (len(kv[1]), kv[0]), default=(0, []))
     extra = [float(s.placed - s.placed_status_quo) for s in nightly]
     if len(nightly) > 2 and len(set(extra)) > 1:
         r = statistics.correlation(extra, [s.travel_lower for s in nightly])
         lines.append(
-            f"Across the {len(nightly)} nightly re-optimisation settings, the correlation "
+            f"Across the {len(nightly)} nightly re-optimisation settings of {days} days, the "
+            "correlation "
             "between how many more clients a setting places than its status quo and how much "
             f"it lowers travel per contact hour is r = {r:.2f}"
             + (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from allocator.greedy import SequentialPolicy
 from api.cli import main
 from benchmarks.generator import ArgyllSettings, generate_argyll
 from benchmarks.report import (
+    Setting,
     measured_settings,
     plot_runs_map,
     read_days,
@@ -104,10 +106,26 @@ def test_trade_off_sets_every_run_against_its_own_status_quo(tmp_path: Path) -> 
     assert default.command == "(command not recorded)"
 
     lines = trade_off_lines(list(found.values()))
-    assert lines[2].startswith("| `simulation_argyll_cap30` | carealloc_nightly | 20 | 20.0 |")
+    assert lines[2].startswith("| `simulation_argyll_cap30` | carealloc_nightly | 2 | 20 | 20.0 |")
     assert "1 of 2 measured settings meet both targets" in "\n".join(lines)
     assert "None of" in "\n".join(trade_off_lines([default]))
 
     report = write_report(tmp_path, with_map=False).read_text(encoding="utf-8")
     assert "## Hours waiting against travel: every measured setting (argyll)" in report
     assert (tmp_path / "plots" / "trade_off_argyll.png").read_bytes().startswith(PNG)
+
+
+def test_the_trade_off_correlation_compares_runs_of_one_length() -> None:
+    """A 4-week run places fewer extra clients than any 12-week run whatever it does, so the
+    correlation is taken over the 84-day settings only, and says so."""
+
+    def nightly(run: str, extra: int, lower: float, days: int) -> Setting:
+        return Setting(run, "cmd", "carealloc_nightly", 50.0, lower, 300 + extra, 300, days)
+
+    long_runs = [nightly("a", 100, 8.0, 84), nightly("b", 150, 5.0, 84), nightly("c", 50, 14.0, 84)]
+    short = nightly("d", 10, 2.0, 28)  # would turn r positive if counted
+    text = "\n".join(trade_off_lines([*long_runs, short]))
+    r = statistics.correlation([100.0, 150.0, 50.0], [8.0, 5.0, 14.0])
+    assert "Across the 3 nightly re-optimisation settings of 84 days, the correlation" in text
+    assert f"r = {r:.2f}" in text
+    assert "| `d` | carealloc_nightly | 28 |" in text
