@@ -58,6 +58,27 @@ def test_validate_accepts_the_worked_example(capsys: pytest.CaptureFixture[str])
     assert "valid snapshot 'Mid Argyll worked example'" in capsys.readouterr().out
 
 
+def test_validate_refuses_what_allocate_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without lots the six Argyll and Bute lots apply, so a provider naming another lot is
+    refused by validate (exit 2, the field named), as allocate refuses it, not passed."""
+    data = json.loads((EXAMPLES / "snapshot.json").read_text(encoding="utf-8"))
+    data["lots"] = []
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(good)]) == 0
+    assert "the six Argyll and Bute framework lots apply" in capsys.readouterr().out
+    data["providers"][0]["lot_ids"] = ["0"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(bad)]) == 2
+    assert "providers[0].lot_ids: unknown lot '0'" in capsys.readouterr().err
+    assert main(["allocate", str(bad), "--out", str(tmp_path / "plan.json")]) == 2
+    assert "providers[0].lot_ids: unknown lot '0'" in capsys.readouterr().err
+    assert not (tmp_path / "plan.json").exists()
+
+
 def test_evaluate_exit_status_follows_the_hard_rules(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
