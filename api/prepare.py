@@ -95,12 +95,14 @@ class FrameworkLotsError(GeodataError):
         super().__init__(msg)
 
 
-def prepare_snapshot(snapshot: Snapshot) -> Snapshot:
+def prepare_snapshot(snapshot: Snapshot, *, check_lot_ids: bool = True) -> Snapshot:
     """``snapshot`` with its lots, every package's ``lot_id`` and ``locality`` filled in.
 
-    A snapshot without lots gets the six Argyll and Bute framework lots. Lots come from the
-    package's location (points just offshore join the nearest lot); localities are the nearest
-    gazetteer place in the lot, for packages inside Argyll and Bute.
+    A snapshot without lots gets the six Argyll and Bute framework lots, and (unless
+    ``check_lot_ids`` is false, for completing one package) the lot ids its providers and
+    packages name are checked against them. Lots come from the package's location (points
+    just offshore join the nearest lot); localities are the nearest gazetteer place in the
+    lot, for packages inside Argyll and Bute.
 
     Raises
     ------
@@ -156,7 +158,7 @@ def prepare_snapshot(snapshot: Snapshot) -> Snapshot:
             "referrals": [complete(p) for p in snapshot.referrals],
         }
     )
-    if not snapshot.lots:
+    if check_lot_ids and not snapshot.lots:
         # Without lots, the snapshot's own validation could not check the lot ids it names.
         try:
             Snapshot.model_validate(dict(ready))

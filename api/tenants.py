@@ -110,7 +110,9 @@ class TenantData:
             referrals=[package],
         )
         try:
-            return prepare_snapshot(alone).referrals[0]
+            # Only this package's lot and locality are wanted; the council's providers were
+            # checked when they were stored.
+            return prepare_snapshot(alone, check_lot_ids=False).referrals[0]
         except GeodataError as error:
             problem = Problem(path="location", message=str(error))
             msg = "the package's lot cannot be worked out from its location"

@@ -79,3 +79,18 @@ def test_a_snapshot_without_lots_naming_other_lots_is_422_and_nothing_is_stored(
     assert lots == ["kintyre", "mid-argyll"]  # the example's own lots, still there
     provider = api.client.get("/v1/providers/argyll-homecare", headers=council.broker).json()
     assert provider["lot_ids"] == ["mid-argyll"]
+
+
+def test_a_council_that_never_imported_still_gets_its_referrals_lots(api: Api) -> None:
+    """A council with no lots stored (it never imported) and a provider naming a lot of its
+    own: a new referral still gets its Argyll and Bute lot from its location. The check of a
+    lot-less snapshot's lot ids belongs to imports, not to completing one referral."""
+    council = api.council()
+    provider = {"id": "p1", "name": "P One", "lot_ids": ["north"], "hourly_rate_gbp": 25}
+    created = api.client.post("/v1/providers", json=provider, headers=council.admin)
+    assert created.status_code == 201, created.text
+    response = api.client.post(
+        "/v1/referrals", json=_without_lot("R-030", [-5.43206, 56.03796]), headers=council.broker
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["lot_id"] == "mid-argyll"
