@@ -25,7 +25,8 @@ Three phases, each never worse than what it starts from:
    goes back as it was.
 2. **Provider moves** (at most ``max_moves`` clients). Clients whose visits cost their
    provider most travel are offered to the other providers on the re-optimised runs; a client
-   moves when another provider's insertion saves more travel than the move's cost.
+   moves when another provider's insertion saves more travel than the move's cost. This
+   phase keeps ``_MOVES_SHARE`` of the time limit even when the runs search overran.
 3. **Waiting referrals** not placed in phase 1: the joint placement
    (:func:`allocator.batch.place_batch`) into the re-optimised runs, then, for those still
    waiting, **handing visits over** (:mod:`allocator.handover`): a visit of another client
@@ -80,6 +81,9 @@ UNREACHABLE = 100_000
 _HANDOVER_SHARE = 0.3
 """Share of the time limit kept for handing visits over once the joint placement is done
 (kept even when the runs search overran the limit)."""
+_MOVES_SHARE = 0.1
+"""Share of the time limit kept for moving clients to another provider (phase 2), kept even
+when the runs search overran the limit."""
 _PART_SHARE = 0.05
 """Share of the time limit kept for starting part packages, last."""
 _TURN_SLACK_MIN = 30.0
@@ -822,7 +826,10 @@ def reoptimise(
     moves: list[ProviderMove] = []
     if options.max_moves and not stop():
         report(0.87, "looking for clients another provider could serve with less travel", {})
-        improved, moves = _provider_moves(improved, travel, options, deadline, set(fitted))
+        # Its share is kept even when the runs search overran the limit (it used to run only
+        # until the deadline, so at short limits no client was ever moved).
+        until = time.monotonic() + _MOVES_SHARE * options.time_limit_s
+        improved, moves = _provider_moves(improved, travel, options, until, set(fitted))
 
     plan: Plan
     handed = None
@@ -1033,7 +1040,7 @@ def _provider_moves(
                 "referrals": [*snapshot.referrals, as_referral],
             }
         )
-        trial = RunsView(without, travel)
+        trial = view.with_packages_changed(without, [package], [])
         best = next(
             (
                 d
@@ -1057,7 +1064,7 @@ def _provider_moves(
                 "referrals": snapshot.referrals,
             }
         )
-        view = RunsView(snapshot, travel)
+        view = trial.with_packages_changed(snapshot, [], [moved])
         assert package.provider_id is not None
         moves.append(
             ProviderMove(

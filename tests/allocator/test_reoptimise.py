@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,57 @@ def test_move_cap_zero_keeps_every_client_with_their_provider() -> None:
     assert (move.from_provider_id, move.to_provider_id) == ("prov-a", "prov-b")
     assert move.travel_saved_min_per_week == pytest.approx(200)
     assert moved.changes.travel_min_per_week_saved == pytest.approx(200)
+
+
+def _far_from_provider_a(*clients: str) -> Snapshot:
+    """Provider A's carers live at km 0; its clients live at km 100, next door to provider
+    B's one carer, who can take one 30-minute call between 09:00 and 09:05, not two."""
+    return make_snapshot(
+        providers=[provider("prov-a"), provider("prov-b")],
+        carers=[
+            carer("ann", "prov-a", at_km=0),
+            carer("amy", "prov-a", at_km=0),
+            carer("bea", "prov-b", at_km=100, start_min=530, end_min=610),
+        ],
+        packages=[
+            _seen(client, 100, who, 540, (540, 545))
+            for client, who in zip(clients, ["ann", "amy"], strict=False)
+        ],
+    )
+
+
+def test_clients_move_even_when_the_runs_search_overran_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The runs search can take longer than the limit (each provider's week has a floor);
+    moving clients keeps its own share, so a move that clearly pays is still made."""
+    import allocator.reoptimise as nightly
+
+    solve = nightly.solve_piece
+
+    def slow(piece: nightly.Piece) -> nightly.PieceResult:
+        time.sleep(1.2)  # past the whole time limit
+        return solve(piece)
+
+    monkeypatch.setattr(nightly, "solve_piece", slow)
+    snapshot = _far_from_provider_a("far")
+    options = ReoptimiseOptions(time_limit_s=1, max_moves=1, place_waiting=False)
+    plan = _run(snapshot, options)
+    assert plan.changes is not None
+    [move] = plan.changes.provider_moves
+    assert (move.package_id, move.to_provider_id) == ("far", "prov-b")
+
+
+def test_a_provider_takes_no_more_moved_clients_than_its_runs_hold() -> None:
+    """Two clients would each save travel with provider B, whose carer can do only one of
+    their calls: after the first move B's runs include it, so the second stays."""
+    snapshot = _far_from_provider_a("far-1", "far-2")
+    plan = _run(snapshot, replace(QUICK, max_moves=2))
+    assert plan.changes is not None
+    [move] = plan.changes.provider_moves
+    assert move.to_provider_id == "prov-b"
+    stayed = ({"far-1", "far-2"} - {move.package_id}).pop()
+    assert plan.placement(stayed).provider_id == "prov-a"  # type: ignore[union-attr]
 
 
 def test_stopping_at_once_still_returns_todays_valid_plan() -> None:
