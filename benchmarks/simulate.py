@@ -61,6 +61,7 @@ from api.commands.args import (
     seconds_up_to_an_hour,
     share,
     travel_minutes_per_hour,
+    whole_number,
 )
 from api.prepare import prepare_snapshot, travel_matrix
 from benchmarks.generator import (
@@ -499,6 +500,8 @@ class DayRecord:
     placed_today: int
     mean_days_waited_placed_today: float | None
     handed_back_today: int
+    moved_today: int
+    """Clients the night moved to another provider (a change of carers for each)."""
     carers: int
     travel_min_per_contact_hour: float | None
     providers_per_locality_mean: float | None
@@ -574,7 +577,7 @@ def simulate(
         waiting={p.id: p for p in start.referrals},
         arrived=stream.start_total,
     )
-    records = [_measure(stream, policy, state, 0, placed_today=[], handed_back=0)]
+    records = [_measure(stream, policy, state, 0, placed_today=[], handed_back=0, moved=0)]
     for day in tqdm(range(1, stream.days + 1), desc=policy.name, disable=not progress, leave=False):
         now = NOW + dt.timedelta(days=day)
         _end_packages(stream, state, day)
@@ -587,11 +590,13 @@ def simulate(
         state.arrived += len(stream.arrivals.get(day, []))
         placed_today = _place(stream, policy, state, now)
         plan = policy.nightly(state.snapshot(start), stream.travel, day)
+        moved = 0
         if plan is not None:
             placed_today += _apply(state, plan, now)
             state.free(p.id for p in start.providers)
             _block(state, plan, set(state.waiting))
-        record = _measure(stream, policy, state, day, placed_today, handed_back)
+            moved = len(plan.changes.provider_moves) if plan.changes is not None else 0
+        record = _measure(stream, policy, state, day, placed_today, handed_back, moved)
         if check is not None:
             check(record, state.snapshot(start))
         records.append(record)
@@ -714,6 +719,7 @@ def _measure(
     day: int,
     placed_today: list[Package],
     handed_back: int,
+    moved: int,
 ) -> DayRecord:
     now = NOW + dt.timedelta(days=day)
     snapshot = state.snapshot(stream.start)
@@ -748,6 +754,7 @@ def _measure(
         placed_today=len(placed_today),
         mean_days_waited_placed_today=_mean(placed_waits),
         handed_back_today=handed_back,
+        moved_today=moved,
         carers=len(state.carers),
         travel_min_per_contact_hour=round(travel / (visits / 60), 3) if visits else None,
         providers_per_locality_mean=_mean([len(v) for v in by_locality.values()], 3),
@@ -785,6 +792,7 @@ def summary(records: Sequence[DayRecord]) -> dict[str, Any]:
         "placed_total": sum(r.placed_today for r in days),
         "mean_days_waited_when_placed": round(waited, 1),
         "handed_back_total": sum(r.handed_back_today for r in days),
+        "moved_total": sum(r.moved_today for r in days),
         "travel_min_per_contact_hour_mean": mean("travel_min_per_contact_hour"),
         "providers_per_locality_mean": mean("providers_per_locality_mean"),
         "carer_utilisation_mean": mean("carer_utilisation"),
@@ -804,6 +812,7 @@ _COLUMNS = (
     ("placed_total", "placed"),
     ("mean_days_waited_when_placed", "days waited when placed"),
     ("handed_back_total", "handed back"),
+    ("moved_total", "moved to another provider"),
     ("travel_min_per_contact_hour_mean", "travel min per contact hour"),
     ("providers_per_locality_mean", "providers per locality"),
     ("carer_utilisation_mean", "carer utilisation"),
@@ -1032,6 +1041,8 @@ def results_stem(args: argparse.Namespace) -> str:
         stem += f"_cap{args.handover_travel_cap:g}"
     if args.part_packages:
         stem += f"_part{args.part_packages:g}"
+    if args.max_moves not in (None, SimulationSettings.nightly_max_moves):
+        stem += f"_moves{args.max_moves}"
     if args.nightly_time_limit not in (None, SimulationSettings.nightly_time_limit_s):
         stem += f"_night{args.nightly_time_limit:g}s"
     if not args.quick and args.weeks != DEFAULT_WEEKS:
@@ -1089,6 +1100,14 @@ def command_line() -> argparse.ArgumentParser:
         "the others wait (an assumption; the nightly starts such part packages; default 0)",
     )
     parser.add_argument(
+        "--max-moves",
+        type=whole_number,
+        metavar="K",
+        help="most clients each night may move to another provider where that saves more "
+        f"than two hours of travel a week (default {SimulationSettings.nightly_max_moves}; "
+        "0: none)",
+    )
+    parser.add_argument(
         "--workers",
         type=at_least_one,
         default=1,
@@ -1111,15 +1130,14 @@ def command_line() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``carealloc bench simulate``: simulate, print the summary, write the results."""
-    args = command_line().parse_args(argv)
+def settings_of(args: argparse.Namespace) -> SimulationSettings:
+    """The simulation the parsed options ask for (``--quick`` shrinks the world)."""
     clients, weeks, nightly_s = args.clients, args.weeks, args.nightly_time_limit
     if args.quick:
         clients = clients or QUICK_CLIENTS
         weeks = min(weeks, QUICK_WEEKS)
         nightly_s = nightly_s or QUICK_NIGHTLY_S
-    settings = SimulationSettings(
+    return SimulationSettings(
         profile=args.profile,
         weeks=weeks,
         seed=args.seed,
@@ -1130,8 +1148,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=args.workers,
         handover_travel_cap=args.handover_travel_cap,
         part_packages=args.part_packages or 0.0,
+        nightly_max_moves=(
+            SimulationSettings.nightly_max_moves if args.max_moves is None else args.max_moves
+        ),
     )
-    print(f"Simulating {weeks} weeks on the {args.profile} profile (seed {args.seed}) ...")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``carealloc bench simulate``: simulate, print the summary, write the results."""
+    args = command_line().parse_args(argv)
+    settings = settings_of(args)
+    print(f"Simulating {settings.weeks} weeks on the {args.profile} profile (seed {args.seed}) ...")
     policies = [p for p in all_policies(settings) if p.name in args.policies]
     result = run(settings, policies, log=lambda line: print(line, flush=True))
     print(describe_stream(result.stream))
@@ -1152,6 +1179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --handover-travel-cap {args.handover_travel_cap:g}"
     if args.part_packages is not None:
         command += f" --part-packages {args.part_packages:g}"
+    if args.max_moves is not None:
+        command += f" --max-moves {args.max_moves}"
     if args.policies != POLICY_NAMES:
         command += " --policies " + ",".join(args.policies)
     if args.workers > 1:

@@ -3,8 +3,10 @@ day, runs that stay within every hard rule, and the command's outputs."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,9 @@ from benchmarks.simulate import (
     make_stream,
     results_stem,
     run,
+    settings_of,
     simulate,
+    summary,
 )
 from tests.builders import current_plan
 
@@ -213,13 +217,20 @@ def test_part_packages_start_clients_with_the_calls_that_fit() -> None:
     assert records[-1].hours_waiting > 0
 
 
-def test_a_share_of_part_packages_outside_0_to_1_exits_2(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--part-packages", "1.5", "--part-packages: must be between 0 and 1"),
+        ("--max-moves", "-1", "--max-moves: '-1' is not a whole number"),
+    ],
+)
+def test_a_dial_out_of_range_exits_2(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["bench", "simulate", "--quick", "--part-packages", "1.5"])
+        main(["bench", "simulate", "--quick", option, value])
     assert exit_info.value.code == 2
-    assert "--part-packages: must be between 0 and 1" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -233,6 +244,11 @@ def test_a_share_of_part_packages_outside_0_to_1_exits_2(
             "simulation_argyll_cap30_part1_night60s",
         ),
         (["--weeks", "4", "--rota", "late-finish"], "simulation_argyll_late-finish_4weeks"),
+        (["--max-moves", "5"], "simulation_argyll"),
+        (
+            ["--max-moves", "20", "--part-packages", "1", "--weeks", "4"],
+            "simulation_argyll_part1_moves20_4weeks",
+        ),
         (
             ["--quick", "--weeks", "1", "--nightly-time-limit", "60"],
             "simulation_argyll_quick_night60s",
@@ -244,3 +260,44 @@ def test_results_are_named_after_the_settings_so_no_run_overwrites_another(
 ) -> None:
     """A 4-week run or one with a longer night writes its own files, not the 12-week ones."""
     assert results_stem(command_line().parse_args(options)) == stem
+
+
+def test_the_move_cap_reaches_the_nights(nights_told: list[ReoptimiseOptions]) -> None:
+    assert settings_of(command_line().parse_args([])).nightly_max_moves == 5
+    chosen = settings_of(command_line().parse_args(["--max-moves", "0"])).nightly_max_moves
+    settings = replace(TINY, nightly_max_moves=chosen)
+    [nightly] = [p for p in default_policies(settings) if p.name == "carealloc_nightly"]
+    stream = make_stream(TINY)
+    nightly.nightly(stream.start, stream.travel, 0)
+    assert nights_told[0].max_moves == 0
+
+
+def test_clients_moved_to_another_provider_are_counted_each_night(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nights that may move any client whose travel it lowers (no cost of a move): the
+    clients each day's record says were moved are those whose provider changed overnight."""
+    import benchmarks.simulate as simulate_module
+    from allocator.reoptimise import reoptimise
+
+    def eager(snapshot: Snapshot, travel: Any, options: ReoptimiseOptions, **kw: Any) -> Any:
+        options = replace(options, max_moves=20, provider_move_cost_min=0.0)
+        return reoptimise(snapshot, travel, options, **kw)
+
+    monkeypatch.setattr(simulate_module, "reoptimise", eager)
+    stream = make_stream(TINY)
+    providers: list[dict[str, str | None]] = []
+
+    def check(record: DayRecord, state: Snapshot) -> None:
+        providers.append({p.id: p.provider_id for p in state.packages})
+
+    [nightly] = [p for p in default_policies(TINY) if p.name == "carealloc_nightly"]
+    records = simulate(stream, nightly, check=check)
+    start = {p.id: p.provider_id for p in stream.start.packages}
+    changed = [
+        sum(1 for k, v in today.items() if k in before and before[k] not in (None, v))
+        for before, today in itertools.pairwise([start, *providers])
+    ]
+    assert [r.moved_today for r in records[1:]] == changed
+    assert sum(changed) > 0
+    assert summary(records)["moved_total"] == sum(changed)
