@@ -23,9 +23,11 @@ Three phases, each never worse than what it starts from:
    each, so runs are re-planned around it. It is placed only when every call of its week
    fits (all or nothing); a day re-planned only for referrals that in the end do not fit
    goes back as it was.
-2. **Provider moves** (at most ``max_moves`` clients). Clients whose visits cost their
-   provider most travel are offered to the other providers on the re-optimised runs; a client
-   moves when another provider's insertion saves more travel than the move's cost. This
+2. **Provider moves** (at most ``max_moves`` clients). Clients are tried in the order of the
+   gain a move is likely to bring (the travel their visits cost their provider's runs, less a
+   detour to the nearest carer or client of another provider that may take them, for each
+   carer-visit); each is offered to the other providers on the re-optimised runs and moves
+   when another provider's insertion saves more travel than the move's cost. This
    phase keeps ``_MOVES_SHARE`` of the time limit even when the runs search overran.
 3. **Waiting referrals** not placed in phase 1: the joint placement
    (:func:`allocator.batch.place_batch`) into the re-optimised runs, then, for those still
@@ -995,6 +997,39 @@ def _removal_saving(view: RunsView, package: Package) -> float:
     return saving
 
 
+def _occurrences(package: Package) -> int:
+    """Carer-visits a week."""
+    return sum(len(a.carer_ids) for a in package.assignments)
+
+
+def _nearest_other_provider(
+    snapshot: Snapshot, travel: TravelMatrix, packages: Sequence[Package]
+) -> dict[str, float]:
+    """For each package, driving minutes to the nearest carer base or placed client of a
+    provider other than its own that may take it under the framework's lots (inf: none)."""
+    places: dict[str, set[tuple[float, float]]] = defaultdict(set)
+    for carer in snapshot.carers:
+        places[carer.provider_id].add(carer.base)
+    for package in snapshot.packages:
+        if package.provider_id is not None:
+            places[package.provider_id].add(package.location)
+    drive = travel.minutes["drive"]
+    rows = travel.indices([p.location for p in packages])
+    nearest = np.full(len(packages), np.inf)
+    for provider in snapshot.providers:
+        if not places[provider.id]:
+            continue
+        columns = travel.indices(sorted(places[provider.id]))
+        reach = np.asarray(drive[np.ix_(rows, columns)], dtype=float).min(axis=1)
+        for k, package in enumerate(packages):
+            if (
+                package.provider_id != provider.id
+                and standing_in_lots(snapshot.lots, package, provider) is not None
+            ):
+                nearest[k] = min(nearest[k], reach[k])
+    return {p.id: float(nearest[k]) for k, p in enumerate(packages)}
+
+
 def _run_travel(view: RunsView, carer: int, run: Sequence[Stop]) -> float:
     if not run:
         return 0.0
@@ -1021,16 +1056,24 @@ def _provider_moves(
         and p.provider_id
         and p.id not in newly_placed
     ]
+    savings = {p.id: _removal_saving(view, p) for p in movable}
+    nearest = _nearest_other_provider(snapshot, travel, movable)
+    # Most likely gain first: what leaving saves less a cheap guess of what joining another
+    # provider's runs costs (a detour to its nearest carer or client for every carer-visit).
+    # Without the guess the remote clients nobody else reaches stay at the top night after
+    # night, and the clients who could move are never tried.
     ranked = sorted(
-        movable,
-        key=lambda p: -_removal_saving(view, p) / max(1.0, p.weekly_contact_min / 60),
+        (p for p in movable if savings[p.id] > options.provider_move_cost_min),
+        key=lambda p: -(savings[p.id] - nearest[p.id] * _occurrences(p)),
     )
     moves: list[ProviderMove] = []
     names = {p.id: p.name for p in snapshot.providers}
-    for package in ranked[: 4 * options.max_moves]:
+    for package in ranked:
         if len(moves) >= options.max_moves or time.monotonic() > deadline:
             break
-        saving = _removal_saving(view, package)
+        if nearest[package.id] == np.inf:
+            continue
+        saving = _removal_saving(view, package)  # moves already made may have changed it
         if saving <= options.provider_move_cost_min:
             continue
         as_referral = package.model_copy(update={"provider_id": None, "assignments": []})

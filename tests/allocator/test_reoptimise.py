@@ -210,6 +210,27 @@ def test_a_provider_takes_no_more_moved_clients_than_its_runs_hold() -> None:
     assert plan.placement(stayed).provider_id == "prov-a"  # type: ignore[union-attr]
 
 
+def test_the_client_who_can_move_is_tried_before_remote_ones_nobody_else_reaches() -> None:
+    """Provider A's carers live at km 0; four of its clients live at km -200 (each costs A
+    400 minutes a week, more than anyone, but provider B at km 100 would need 600), and one
+    at km 100, next door to B's carer (A spends 200, B would spend nothing). With one move
+    allowed, it is that client's, not a vain try of the remote ones."""
+    remote = [_seen(f"remote-{k}", -200, f"a{k}", 540, (540, 545)) for k in range(4)]
+    snapshot = make_snapshot(
+        providers=[provider("prov-a"), provider("prov-b")],
+        carers=[
+            *(carer(f"a{k}", "prov-a", at_km=0, start_min=300) for k in range(5)),
+            carer("bea", "prov-b", at_km=100),
+        ],
+        packages=[*remote, _seen("next-to-b", 100, "a4", 540, (540, 600))],
+    )
+    plan = _run(snapshot, replace(QUICK, max_moves=1))
+    assert plan.changes is not None
+    [move] = plan.changes.provider_moves
+    assert (move.package_id, move.to_provider_id) == ("next-to-b", "prov-b")
+    assert move.travel_saved_min_per_week == pytest.approx(200)
+
+
 def test_stopping_at_once_still_returns_todays_valid_plan() -> None:
     snapshot = _crossed()
     travel = snapshot_travel(snapshot)
