@@ -104,6 +104,8 @@ class Setting:
     placed_status_quo: int
     days: int = 0
     """Days simulated after day 0 (84 for the default 12 weeks)."""
+    moved: int | None = None
+    """Clients the policy moved to another provider (None: the run did not count them)."""
 
     @property
     def meets_targets(self) -> bool:
@@ -142,6 +144,7 @@ def measured_settings(results: Path, profile: str = "argyll") -> list[Setting]:
             if policy == STATUS_QUO:
                 continue
             travel = _mean_after_day0(rows, "travel_min_per_contact_hour")
+            counted = "moved_today" in rows[0]
             settings.append(
                 Setting(
                     run=source.stem,
@@ -152,6 +155,7 @@ def measured_settings(results: Path, profile: str = "argyll") -> list[Setting]:
                     placed=sum(int(r["placed_today"]) for r in rows if int(r["day"]) > 0),
                     placed_status_quo=quo_placed,
                     days=sum(1 for r in rows if int(r["day"]) > 0),
+                    moved=sum(int(r["moved_today"]) for r in rows) if counted else None,
                 )
             )
     return settings
@@ -161,13 +165,16 @@ def trade_off_lines(settings: Sequence[Setting]) -> list[str]:
     """The trade-off table, and what it says, as markdown lines."""
     lines = [
         "| run | policy | days | hours waiting, % of status quo | travel per contact hour, "
-        "% lower | clients placed (status quo) | both targets |",
-        "|---|---|---|---|---|---|---|",
+        "% lower | clients placed (status quo) | clients moved to another provider "
+        "| both targets |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for s in sorted(settings, key=lambda s: (s.hours_share, -s.travel_lower)):
+        moved = "not counted" if s.moved is None else str(s.moved)
         lines.append(
             f"| `{s.run}` | {s.policy} | {s.days} | {s.hours_share:.0f} | {s.travel_lower:.1f} "
-            f"| {s.placed} ({s.placed_status_quo}) | {'yes' if s.meets_targets else 'no'} |"
+            f"| {s.placed} ({s.placed_status_quo}) | {moved} "
+            f"| {'yes' if s.meets_targets else 'no'} |"
         )
     met = [s for s in settings if s.meets_targets]
     lines += ["", "Commands:", ""]

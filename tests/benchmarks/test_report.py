@@ -59,12 +59,18 @@ def test_bench_lists_simulate_report_and_all(capsys: pytest.CaptureFixture[str])
         assert name in text
 
 
-def _simulation_csv(path: Path, rows: dict[str, list[tuple[float, float, int]]]) -> None:
+def _simulation_csv(
+    path: Path, rows: dict[str, list[tuple[float, float, int]]], moved: int | None = None
+) -> None:
     """A simulation CSV with (hours waiting, travel per contact hour, placed today) per day,
-    day 0 first."""
-    lines = ["policy,day,hours_waiting,travel_min_per_contact_hour,placed_today"]
+    day 0 first; with ``moved``, a moved_today column (that many each day after day 0), as
+    runs since 2026-12-05 write."""
+    header = "policy,day,hours_waiting,travel_min_per_contact_hour,placed_today"
+    lines = [header + ("" if moved is None else ",moved_today")]
     for policy, days in rows.items():
-        lines += [f"{policy},{day},{h},{t},{p}" for day, (h, t, p) in enumerate(days)]
+        for day, (h, t, p) in enumerate(days):
+            extra = "" if moved is None else f",{moved if day else 0}"
+            lines.append(f"{policy},{day},{h},{t},{p}{extra}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -86,6 +92,7 @@ def test_trade_off_sets_every_run_against_its_own_status_quo(tmp_path: Path) -> 
             "status_quo": [(999, 99, 0), (200, 20, 1), (200, 20, 1)],
             "carealloc_nightly": [(999, 99, 0), (40, 16, 1), (40, 16, 1)],
         },
+        moved=3,
     )
     (tmp_path / "simulation_argyll_cap30.md").write_text(
         "# x\n\nCommand: `carealloc bench simulate --handover-travel-cap 30`. More.\n", "utf-8"
@@ -104,9 +111,13 @@ def test_trade_off_sets_every_run_against_its_own_status_quo(tmp_path: Path) -> 
     assert capped.meets_targets
     assert capped.command == "carealloc bench simulate --handover-travel-cap 30"
     assert default.command == "(command not recorded)"
+    assert (default.moved, capped.moved) == (None, 6)
 
     lines = trade_off_lines(list(found.values()))
-    assert lines[2].startswith("| `simulation_argyll_cap30` | carealloc_nightly | 2 | 20 | 20.0 |")
+    assert lines[2] == (
+        "| `simulation_argyll_cap30` | carealloc_nightly | 2 | 20 | 20.0 | 2 (2) | 6 | yes |"
+    )
+    assert lines[3].endswith("| 4 (2) | not counted | no |")
     assert "1 of 2 measured settings meet both targets" in "\n".join(lines)
     assert "None of" in "\n".join(trade_off_lines([default]))
 
