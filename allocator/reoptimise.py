@@ -71,7 +71,7 @@ from allocator.model import (
     Snapshot,
     SolverInfo,
 )
-from allocator.offers import ranked_drafts, standing_in_lots
+from allocator.offers import draft_offer, rank, standing_in_lots
 from allocator.part_packages import PartPackageSettings, start_part_packages
 from allocator.placement import build_plan, draft_placement, with_placed
 from allocator.routing import RoutingParams, RoutingProblem, Sync, solve
@@ -1084,13 +1084,15 @@ def _provider_moves(
             }
         )
         trial = view.with_packages_changed(without, [package], [])
+        # Only whether each other provider can take every call matters here: a draft stops
+        # at its first call that does not fit, without working out why.
+        drafts = [
+            draft_offer(trial, as_referral, provider, max_failures=0)
+            for provider in trial.snapshot.providers
+            if provider.id != package.provider_id
+        ]
         best = next(
-            (
-                d
-                for d, _ in ranked_drafts(trial, as_referral)
-                if d.feasible and d.provider.id != package.provider_id
-            ),
-            None,
+            (d for d, _ in rank(trial, as_referral, [d for d in drafts if d.feasible])), None
         )
         if best is None:
             continue
