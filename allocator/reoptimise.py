@@ -829,7 +829,7 @@ def reoptimise(
     if options.max_moves and not stop():
         report(0.87, "looking for clients another provider could serve with less travel", {})
         # Its share is kept even when the runs search overran the limit (it used to run only
-        # until the deadline, so at short limits no client was ever moved).
+        # until the deadline, which the runs search overruns at short limits).
         until = time.monotonic() + _MOVES_SHARE * options.time_limit_s
         improved, moves = _provider_moves(improved, travel, options, until, set(fitted))
 
