@@ -172,7 +172,7 @@ def trade_off_lines(settings: Sequence[Setting]) -> list[str]:
     for s in sorted(settings, key=lambda s: (s.hours_share, -s.travel_lower)):
         moved = "not counted" if s.moved is None else str(s.moved)
         lines.append(
-            f"| `{s.run}` | {s.policy} | {s.days} | {s.hours_share:.0f} | {s.travel_lower:.1f} "
+            f"| `{s.run}` | {s.policy} | {s.days} | {s.hours_share:.1f} | {s.travel_lower:.1f} "
             f"| {s.placed} ({s.placed_status_quo}) | {moved} "
             f"| {'yes' if s.meets_targets else 'no'} |"
         )

@@ -115,7 +115,7 @@ def test_trade_off_sets_every_run_against_its_own_status_quo(tmp_path: Path) -> 
 
     lines = trade_off_lines(list(found.values()))
     assert lines[2] == (
-        "| `simulation_argyll_cap30` | carealloc_nightly | 2 | 20 | 20.0 | 2 (2) | 6 | yes |"
+        "| `simulation_argyll_cap30` | carealloc_nightly | 2 | 20.0 | 20.0 | 2 (2) | 6 | yes |"
     )
     assert lines[3].endswith("| 4 (2) | not counted | no |")
     assert "1 of 2 measured settings meet both targets" in "\n".join(lines)
