@@ -185,7 +185,7 @@ class Piece:
 
     @property
     def occurrences(self) -> int:
-        placed = sum(len(a.carer_ids) for p in self.packages for a in p.assignments)
+        placed = sum(_occurrences(p) for p in self.packages)
         return placed + sum(v.carers_required * len(v.days) for p in self.waiting for v in p.visits)
 
 
@@ -1061,9 +1061,14 @@ def _provider_moves(
     # Most likely gain first: what leaving saves less a cheap guess of what joining another
     # provider's runs costs (a detour to its nearest carer or client for every carer-visit).
     # Without the guess the remote clients nobody else reaches stay at the top night after
-    # night, and the clients who could move are never tried.
+    # night, and the clients who could move are never tried. Clients no other provider may
+    # take are not tried at all.
     ranked = sorted(
-        (p for p in movable if savings[p.id] > options.provider_move_cost_min),
+        (
+            p
+            for p in movable
+            if savings[p.id] > options.provider_move_cost_min and nearest[p.id] < np.inf
+        ),
         key=lambda p: -(savings[p.id] - nearest[p.id] * _occurrences(p)),
     )
     moves: list[ProviderMove] = []
@@ -1071,8 +1076,6 @@ def _provider_moves(
     for package in ranked:
         if len(moves) >= options.max_moves or time.monotonic() > deadline:
             break
-        if nearest[package.id] == np.inf:
-            continue
         saving = _removal_saving(view, package)  # moves already made may have changed it
         if saving <= options.provider_move_cost_min:
             continue
