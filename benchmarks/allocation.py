@@ -13,7 +13,6 @@ least as many hours and add no more travel). Writes ``benchmarks/results/allocat
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import time
 from pathlib import Path
@@ -24,13 +23,16 @@ import numpy as np
 from allocator.batch import place_batch, urgency_weight
 from allocator.evaluate import evaluate
 from allocator.greedy import SequentialPolicy, place_sequentially
+from allocator.io import write_text_atomic
 from allocator.model import Plan, Snapshot
 from allocator.offers import OfferEngine
 from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
+from api.commands.args import at_least_one, output_folder, positive_seconds, whole_number
 from api.prepare import travel_matrix
 from benchmarks.generator import NEW_PREFIX, NOW, ArgyllSettings, generate_argyll, new_referral_ids
 from benchmarks.measures import added_travel_by_carer_day
+from benchmarks.tables import write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -126,11 +128,12 @@ def placement_comparison(
 
 def main(argv: list[str] | None = None) -> int:
     """Generate, measure, write."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--new", type=int, default=40)
-    parser.add_argument("--time-limit", type=float, default=3.0)
+    parser = argparse.ArgumentParser(prog="carealloc bench allocation", description=__doc__)
+    parser.add_argument("--seed", type=whole_number, default=1)
+    parser.add_argument("--clients", type=at_least_one, default=1000)
+    parser.add_argument("--new", type=at_least_one, default=40, help="new referrals today")
+    parser.add_argument("--time-limit", type=positive_seconds, default=3.0)
+    parser.add_argument("--out", type=output_folder, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -162,15 +165,8 @@ def _write(
     rows: list[dict[str, Any]],
     args: argparse.Namespace,
 ) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "allocation.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with (RESULTS / "allocation_offers.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, [*scale, *latency])
-        writer.writeheader()
-        writer.writerow({**scale, **latency})
+    write_csv(args.out / "allocation.csv", rows)
+    write_csv(args.out / "allocation_offers.csv", [{**scale, **latency}])
     by = {r["method"]: r for r in rows}
     short, long = by[f"joint {args.time_limit:g}s"], by[f"joint {10 * args.time_limit:g}s"]
     greedy = by["sequential best_offer"]
@@ -217,8 +213,8 @@ def _write(
         f"offer: hours {short['hours_placed']} vs {greedy['hours_placed']}, added travel "
         f"{short['added_travel_min']} vs {greedy['added_travel_min']} min.",
     ]
-    (RESULTS / "allocation.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print((RESULTS / "allocation.md").read_text(encoding="utf-8"))
+    write_text_atomic(args.out / "allocation.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

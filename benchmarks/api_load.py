@@ -43,8 +43,10 @@ import httpx
 import numpy as np
 
 from allocator.evaluate import evaluate
+from allocator.io import write_text_atomic
 from allocator.model import DAYS, Plan, Snapshot
 from allocator.travel import TravelMatrix
+from api.commands.args import output_folder
 from api.commands.keys import add_key
 from api.db import connect, migrate
 from api.security import Role
@@ -757,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
         "after each write of the first)",
     )
     parser.add_argument("--database-url", help="run against this database instead of SQLite")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=output_folder, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
 
     commit = _commit()
@@ -818,8 +820,8 @@ def main(argv: list[str] | None = None) -> int:
         "schemathesis": fuzz_result,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "api_load.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (args.out / "api_load.md").write_text(_markdown(result), encoding="utf-8")
+    write_text_atomic(args.out / "api_load.json", json.dumps(result, indent=2) + "\n")
+    write_text_atomic(args.out / "api_load.md", _markdown(result))
     print(_markdown(result))
     return 0
 

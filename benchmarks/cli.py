@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from allocator.io import write_model
-from api.commands.args import ratio, seconds_up_to_an_hour, whole_number
+from api.commands.args import (
+    output_file,
+    output_folder,
+    ratio,
+    seconds_up_to_an_hour,
+    whole_number,
+)
 from api.errors import UserError
 from benchmarks.demo import DemoSettings, render_text, run_demo, write_outputs
 from benchmarks.generator import ArgyllSettings, WorldSettings, generate_argyll, rota_option
@@ -60,7 +66,7 @@ def register_generate(subparsers: Any) -> None:
         help="which world (default argyll)",
     )
     _world_options(parser)
-    parser.add_argument("--out", required=True, metavar="SNAPSHOT.json")
+    parser.add_argument("--out", required=True, type=output_file, metavar="SNAPSHOT.json")
     parser.set_defaults(handler=run_generate)
 
 
@@ -115,7 +121,13 @@ def register_demo(subparsers: Any) -> None:
         metavar="S",
         help="joint placement's solver time in seconds (default 5)",
     )
-    parser.add_argument("--out", default="out", help="folder for outputs (default: ./out)")
+    parser.add_argument(
+        "--out",
+        type=output_folder,
+        default="out",
+        metavar="DIR",
+        help="folder for outputs (default: ./out)",
+    )
     parser.set_defaults(handler=run_demo_command)
 
 

@@ -19,7 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from allocator.io import write_text_atomic
+from api.commands.args import at_least_one, output_folder, whole_number
 from benchmarks.paths import DATA, RESULTS
+from benchmarks.tables import write_csv
 from geodata.argyll import argyll_network
 from geodata.gazetteer import argyll_gazetteer
 from geodata.lots import argyll_lot_index
@@ -175,45 +178,28 @@ def speed(network: TravelNetwork, repeats: int, n: int, seed: int) -> dict[str, 
     }
 
 
-def _write(journeys: list[Journey], timing: dict[str, float], build_s: float) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "geodata_travel.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "from",
-                "to",
-                "set",
-                "indicative_min",
-                "model_min",
-                "error_pct",
-                "within_25pct",
-                "indicative_km",
-                "model_km",
-                "ferries",
-                "source",
-            ]
-        )
-        for j in journeys:
-            writer.writerow(
-                [
-                    j.origin,
-                    j.destination,
-                    "reference" if j.reference else "extra",
-                    j.indicative_min,
-                    j.model_min,
-                    round(100 * j.error, 1),
-                    abs(j.error) <= TOLERANCE,
-                    j.indicative_km or "",
-                    j.model_km,
-                    j.ferries,
-                    j.source,
-                ]
-            )
-    with (RESULTS / "geodata_speed.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["network_build_s", *timing])
-        writer.writerow([round(build_s, 2), *timing.values()])
+def _write(out: Path, journeys: list[Journey], timing: dict[str, float], build_s: float) -> str:
+    """Write the CSVs and the markdown under ``out``; return the markdown."""
+    write_csv(
+        out / "geodata_travel.csv",
+        [
+            {
+                "from": j.origin,
+                "to": j.destination,
+                "set": "reference" if j.reference else "extra",
+                "indicative_min": j.indicative_min,
+                "model_min": j.model_min,
+                "error_pct": round(100 * j.error, 1),
+                "within_25pct": abs(j.error) <= TOLERANCE,
+                "indicative_km": j.indicative_km or "",
+                "model_km": j.model_km,
+                "ferries": j.ferries,
+                "source": j.source,
+            }
+            for j in journeys
+        ],
+    )
+    write_csv(out / "geodata_speed.csv", [{"network_build_s": round(build_s, 2), **timing}])
 
     reference = [j for j in journeys if j.reference]
     ok = sum(abs(j.error) <= TOLERANCE for j in reference)
@@ -244,16 +230,19 @@ def _write(journeys: list[Journey], timing: dict[str, float], build_s: float) ->
         f"<= 2 s), {timing['cached_median_s']} s for the same points again (cached, "
         f"{timing['speedup_cached_vs_cold']:g}x faster).",
     ]
-    (RESULTS / "geodata_travel.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    write_text_atomic(out / "geodata_travel.md", text)
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run both measurements and write the results."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="carealloc bench geodata", description=__doc__)
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--points", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeats", type=at_least_one, default=5)
+    parser.add_argument("--points", type=at_least_one, default=1000)
+    parser.add_argument("--seed", type=whole_number, default=1)
+    parser.add_argument("--out", type=output_folder, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
     if not (args.data / "argyll_bute" / "reference_travel_times.csv").is_file():
         parser.error(f"no argyll_bute/reference_travel_times.csv under {args.data}; pass --data")
@@ -262,8 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     build_s = time.perf_counter() - start
     journeys = realism(network, args.data)
     timing = speed(network, args.repeats, args.points, args.seed)
-    _write(journeys, timing, build_s)
-    print((RESULTS / "geodata_travel.md").read_text(encoding="utf-8"))
+    print(_write(args.out, journeys, timing, build_s))
 
     return 0
 

@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from allocator.io import write_text_atomic
 from allocator.routing import RoutingParams, RoutingProblem, RoutingSolution, Sync, solve
+from api.commands.args import at_least_one, output_folder, positive_seconds
 from benchmarks.paths import DATA, RESULTS
 from benchmarks.tables import markdown_table, write_csv
 
@@ -184,10 +186,14 @@ def _order(name: str) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carealloc bench hhc", description=__doc__)
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
-    parser.add_argument("--max-patients", type=int, default=100, help="largest instances run")
+    parser.add_argument(
+        "--time-limit", type=positive_seconds, default=60.0, help="seconds per instance"
+    )
+    parser.add_argument(
+        "--max-patients", type=at_least_one, default=100, help="largest instances run"
+    )
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=output_folder, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
 
     names = sorted((p.stem for p in FOLDER.glob("*.json")), key=_order)
@@ -250,7 +256,7 @@ def write(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "",
         *markdown_table(rows),
     ]
-    (args.out / "hhc.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.out / "hhc.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -17,12 +17,13 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 from allocator.evaluate import evaluate
+from allocator.io import write_text_atomic
 from allocator.model import SolverInfo
 from allocator.placement import build_plan
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
+from api.commands.args import at_least_one, output_folder, positive_seconds, whole_number
 from api.prepare import travel_matrix
 from benchmarks.generator import ArgyllSettings, generate_argyll
 from benchmarks.paths import RESULTS
@@ -30,12 +31,12 @@ from benchmarks.paths import RESULTS
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carealloc bench nightly", description=__doc__)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--time-limit", type=float, default=540.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--max-moves", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--seed", type=whole_number, default=1)
+    parser.add_argument("--clients", type=at_least_one, default=1000)
+    parser.add_argument("--time-limit", type=positive_seconds, default=540.0)
+    parser.add_argument("--workers", type=at_least_one, default=2)
+    parser.add_argument("--max-moves", type=whole_number, default=20)
+    parser.add_argument("--out", type=output_folder, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
 
     snapshot = generate_argyll(args.seed, ArgyllSettings(clients=args.clients))
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "travel_min_per_contact_hour_after": after.kpis.travel_min_per_contact_hour,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "nightly.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(args.out / "nightly.json", json.dumps(result, indent=2) + "\n")
     lines = [
         "# Nightly re-optimisation at Argyll scale",
         "",
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Evaluator: today's plan feasible {before.is_feasible}; re-optimised plan feasible "
         f"{after.is_feasible}.",
     ]
-    (args.out / "nightly.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.out / "nightly.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from allocator.io import write_text_atomic
 from allocator.model import Snapshot
 from benchmarks.demo_map import PALETTE
 from benchmarks.generator import ArgyllSettings, generate_argyll
@@ -403,7 +404,7 @@ def write_report(results: Path, with_map: bool = True) -> Path:
         lines += ["", "## Other benchmarks", ""]
         lines += [f"- [{title}]({name})" for name, title in present]
     report = results / "REPORT.md"
-    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(report, "\n".join(lines) + "\n")
     return report
 
 

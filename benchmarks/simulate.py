@@ -40,6 +40,7 @@ from tqdm import tqdm
 from allocator.batch import place_batch
 from allocator.executor import default_executor
 from allocator.greedy import SequentialPolicy, place_sequentially
+from allocator.io import write_text_atomic
 from allocator.model import (
     DAYS,
     Carer,
@@ -57,6 +58,7 @@ from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
 from api.commands.args import (
     at_least_one,
+    output_folder,
     ratio,
     seconds_up_to_an_hour,
     share,
@@ -988,7 +990,7 @@ def write_results(result: SimulationRun, out: Path, command: str, stem: str) -> 
         f"carers on shift by hour): `carealloc bench waiting --profile {settings.profile}`, "
         f"written to `waiting_{settings.profile}.md`.",
     ]
-    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(md_path, "\n".join(lines) + "\n")
     return [csv_path, md_path]
 
 
@@ -1121,7 +1123,7 @@ def command_line() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=output_folder,
         default=RESULTS,
         metavar="DIR",
         help="where to write simulation_<profile>[_<settings>].csv and .md (default "

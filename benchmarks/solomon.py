@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from allocator.io import write_text_atomic
 from allocator.routing import RoutingParams, RoutingProblem, solve
+from api.commands.args import output_folder, positive_seconds
 from benchmarks.paths import DATA, RESULTS
 from benchmarks.tables import markdown_table, write_csv
 
@@ -209,11 +211,13 @@ def load_bks() -> dict[str, tuple[int, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carealloc bench solomon", description=__doc__)
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
+    parser.add_argument(
+        "--time-limit", type=positive_seconds, default=60.0, help="seconds per instance"
+    )
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     parser.add_argument("--instances", nargs="*", default=None)
     parser.add_argument("--no-peer", action="store_true", help="skip PyVRP")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=output_folder, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
 
     folder = DATA / "solomon" / "instances"
@@ -308,7 +312,7 @@ def write(rows: list[dict[str, object]], args: argparse.Namespace) -> None:
         "",
         *markdown_table(rows),
     ]
-    (args.out / "solomon.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.out / "solomon.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

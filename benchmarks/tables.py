@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from allocator.io import write_text_atomic
 
 Table = tuple[list[str], list[list[str]]]
 """A header and rows of ready-formatted cells."""
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write ``rows`` (all with the first row's keys) as CSV."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    """Write ``rows`` (all with the first row's keys) as CSV, all at once: a run stopped while
+    writing leaves the previous results, never half a file."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, text.getvalue())
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:

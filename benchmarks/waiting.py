@@ -27,12 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from allocator.handover import fit_with_handovers
+from allocator.io import write_text_atomic
 from allocator.model import Package, Snapshot, Visit, format_time
 from allocator.offers import draft_offer, lot_standing
 from allocator.part_packages import start_part_packages
 from allocator.runs import RunsView
 from allocator.travel import TravelMatrix
-from api.commands.args import at_least_one, ratio
+from api.commands.args import at_least_one, output_folder, ratio
 from api.prepare import prepare_snapshot, travel_matrix
 from benchmarks.generator import rota_option
 from benchmarks.paths import RESULTS
@@ -273,7 +274,7 @@ def write_results(
         markdown(capacity),
         "",
     ]
-    md_path.write_text("\n".join(lines), encoding="utf-8")
+    write_text_atomic(md_path, "\n".join(lines))
     return [csv_path, md_path]
 
 
@@ -290,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=at_least_one, metavar="N", help="clients of the world")
     parser.add_argument("--capacity-ratio", type=ratio, metavar="R")
     rota_option(parser)
-    parser.add_argument("--out", type=Path, default=RESULTS, metavar="DIR")
+    parser.add_argument("--out", type=output_folder, default=RESULTS, metavar="DIR")
     args = parser.parse_args(argv)
     kind = world_kind(args.profile, args.clients, args.capacity_ratio, args.rota)
     settings = kind.settings

@@ -9,7 +9,7 @@ from allocator.batch import place_batch
 from allocator.evaluate import evaluate
 from allocator.greedy import SequentialPolicy, place_sequentially
 from allocator.io import read_snapshot, write_model
-from api.commands.args import positive_seconds, whole_number
+from api.commands.args import add_plan_out, positive_seconds, whole_number
 from api.errors import UserError
 from api.prepare import prepare
 
@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
         "the independent evaluator, KPIs filled in).",
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT.json")
-    parser.add_argument("--out", required=True, metavar="PLAN.json", help="where to write the plan")
+    add_plan_out(parser)
     parser.add_argument(
         "--time-limit",
         type=positive_seconds,

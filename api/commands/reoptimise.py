@@ -12,6 +12,7 @@ from allocator.evaluate import evaluate
 from allocator.io import read_snapshot, write_model
 from allocator.reoptimise import ReoptimiseOptions, reoptimise, rules_broken_anew
 from api.commands.args import (
+    add_plan_out,
     at_least_one,
     positive_seconds,
     travel_minutes_per_hour,
@@ -35,7 +36,7 @@ def register(subparsers: Any) -> None:
         "saved, waiting hours newly placed.",
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT.json")
-    parser.add_argument("--out", required=True, metavar="PLAN.json", help="where to write the plan")
+    add_plan_out(parser)
     parser.add_argument(
         "--time-limit",
         type=positive_seconds,
