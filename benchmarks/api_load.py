@@ -46,7 +46,7 @@ from allocator.evaluate import evaluate
 from allocator.io import write_text_atomic
 from allocator.model import DAYS, Plan, Snapshot
 from allocator.travel import TravelMatrix
-from api.commands.args import output_folder
+from api.commands.args import at_least_one, output_folder, positive_seconds, whole_number
 from api.commands.keys import add_key
 from api.db import connect, migrate
 from api.security import Role
@@ -742,18 +742,22 @@ def _commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write its results."""
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.api_load",
+        prog="carealloc bench api",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--soak-s", type=float, default=600, help="soak length (default 600)")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--offers-requests", type=int, default=2000)
-    parser.add_argument("--fuzz-s", type=int, default=120, help="schemathesis time budget")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--soak-s", type=positive_seconds, default=600, help="soak length (default 600)"
+    )
+    parser.add_argument("--clients", type=at_least_one, default=20)
+    parser.add_argument("--offers-requests", type=at_least_one, default=2000)
+    parser.add_argument(
+        "--fuzz-s", type=at_least_one, default=120, help="schemathesis time budget (seconds)"
+    )
+    parser.add_argument("--seed", type=whole_number, default=7)
     parser.add_argument(
         "--workers",
-        type=int,
+        type=at_least_one,
         default=1,
         help="server processes (default 1: with SQLite, a second process reloads the council "
         "after each write of the first)",

@@ -56,3 +56,36 @@ def test_bench_solomon_writes_checked_results(tmp_path: Path) -> None:
     assert main(["bench", "solomon", *args]) == 0
     [row] = list(csv.DictReader((tmp_path / "solomon.csv").open()))
     assert (row["instance"], row["feasible"], row["bks_vehicles"]) == ("C101", "True", "10")
+
+
+@pytest.mark.parametrize(
+    ("bench", "option", "value", "rule"),
+    [
+        ("nightly", "--clients", "0", "must be at least 1"),
+        ("nightly", "--time-limit", "-1", "must be more than 0 seconds"),
+        ("nightly", "--max-moves", "-2", "is not a whole number"),
+        ("allocation", "--clients", "0", "must be at least 1"),
+        ("allocation", "--time-limit", "0", "must be more than 0 seconds"),
+        ("hhc", "--time-limit", "-1", "must be more than 0 seconds"),
+        ("solomon", "--time-limit", "0", "must be more than 0 seconds"),
+        ("geodata", "--repeats", "0", "must be at least 1"),
+        ("api", "--clients", "0", "must be at least 1"),
+        ("api", "--soak-s", "-5", "must be more than 0 seconds"),
+    ],
+)
+def test_a_benchmark_option_out_of_range_exits_2_before_running(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    bench: str,
+    option: str,
+    value: str,
+    rule: str,
+) -> None:
+    """Before, `bench allocation --clients 0` overwrote the committed results with an empty
+    world and `bench nightly --time-limit -1` ended in a traceback."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["bench", bench, option, value, "--out", str(tmp_path)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"carealloc bench {bench}: error: argument {option}" in err and rule in err
+    assert list(tmp_path.iterdir()) == []
