@@ -65,17 +65,43 @@ class ReoptimisationParams(BaseModel):
 
     def options(self, workers: int) -> ReoptimiseOptions:
         """The optimisation core's options for these parameters."""
-        return ReoptimiseOptions(
+        return core_options(
             time_limit_s=self.time_limit_s,
             max_moves=self.max_moves,
             seed=self.seed,
             workers=workers,
             place_waiting=self.place_waiting,
-            fit_waiting_in_runs=self.make_room,
-            hand_over_visits=self.make_room,
-            handover_max_travel_per_care_hour=self.handover_travel_cap,
-            start_part_packages=self.part_packages,
+            make_room=self.make_room,
+            handover_travel_cap=self.handover_travel_cap,
+            part_packages=self.part_packages,
         )
+
+
+def core_options(
+    *,
+    time_limit_s: float,
+    max_moves: int,
+    seed: int,
+    workers: int,
+    place_waiting: bool,
+    make_room: bool,
+    handover_travel_cap: float | None,
+    part_packages: bool,
+) -> ReoptimiseOptions:
+    """The core's options for the service's dials, as the API's parameters and the
+    ``carealloc reoptimise`` options name them: one mapping, so the two cannot drift apart.
+    Making room covers both ways the core fits a waiting referral into others' runs."""
+    return ReoptimiseOptions(
+        time_limit_s=time_limit_s,
+        max_moves=max_moves,
+        seed=seed,
+        workers=workers,
+        place_waiting=place_waiting,
+        fit_waiting_in_runs=make_room,
+        hand_over_visits=make_room,
+        handover_max_travel_per_care_hour=handover_travel_cap,
+        start_part_packages=part_packages,
+    )
 
 
 Reoptimiser = Callable[[Snapshot, TravelMatrix, ReoptimisationParams, JobContext], Plan]

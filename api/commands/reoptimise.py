@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from allocator.evaluate import evaluate
 from allocator.io import read_snapshot, write_model
-from allocator.reoptimise import ReoptimiseOptions, reoptimise, rules_broken_anew
+from allocator.reoptimise import reoptimise, rules_broken_anew
 from api.commands.args import (
     add_plan_out,
     at_least_one,
@@ -20,6 +20,7 @@ from api.commands.args import (
 )
 from api.errors import UserError
 from api.prepare import prepare
+from api.reoptimise import core_options
 
 
 def register(subparsers: Any) -> None:
@@ -92,16 +93,15 @@ def run(args: argparse.Namespace) -> int:
     """Re-optimise, check, write, summarise."""
     snapshot = read_snapshot(args.snapshot)
     ready, travel = prepare(snapshot)
-    options = ReoptimiseOptions(
+    options = core_options(
         time_limit_s=args.time_limit,
         max_moves=args.max_moves,
         seed=args.seed,
         workers=args.workers,
         place_waiting=not args.keep_waiting,
-        fit_waiting_in_runs=not args.no_make_room,
-        hand_over_visits=not args.no_make_room,
-        handover_max_travel_per_care_hour=args.handover_travel_cap,
-        start_part_packages=not args.no_part_packages,
+        make_room=not args.no_make_room,
+        handover_travel_cap=args.handover_travel_cap,
+        part_packages=not args.no_part_packages,
     )
     bar = tqdm(total=100, disable=args.quiet, file=sys.stderr, unit="%", desc="re-optimising")
 

@@ -12,6 +12,7 @@ from allocator.io import read_plan
 from allocator.model import Plan
 from allocator.reoptimise import ReoptimiseOptions, reoptimise
 from api.cli import main
+from api.reoptimise import ReoptimisationParams
 from tests.builders import carer, make_snapshot, package, visit
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "docs" / "examples" / "snapshot.json")
@@ -132,3 +133,20 @@ def test_a_part_package_is_started_written_and_checks_out(
     assert "(new.rest)" in printed
     assert [p.rest_id for p in read_plan(out).part_packages] == ["new.rest"]
     assert main(["evaluate", str(source), str(out)]) == 0
+
+
+def test_the_command_and_the_api_mean_the_same_by_their_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nightly batch job and a job started through the API, each left at its defaults,
+    ask the core for the same re-optimisation."""
+    seen: list[ReoptimiseOptions] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Plan:
+        seen.append(args[2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "reoptimise", spy)
+    assert main(["reoptimise", EXAMPLE, "--out", str(tmp_path / "p.json"), "--quiet"]) == 130
+    assert seen == [ReoptimisationParams().options(workers=2)]
+    assert not (tmp_path / "p.json").exists()
