@@ -65,14 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"carealloc {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:
-        # A file that could be checked before the work but failed at the end (a full disk, a
-        # folder removed meanwhile): say which and why, without a traceback.
-        where = f" ({error.filename})" if error.filename else ""
-        print(
-            f"carealloc {args.command}: error: could not read or write a file{where}: "
-            f"{error.strerror or error}",
-            file=sys.stderr,
-        )
+        # What the system refused after the checks (a disk filling up, a folder removed
+        # meanwhile, a port in use): say what and why, without a traceback.
+        what = f"could not read or write {error.filename}: " if error.filename else ""
+        print(f"carealloc {args.command}: error: {what}{error.strerror or error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print(f"carealloc {args.command}: interrupted", file=sys.stderr)

@@ -110,6 +110,20 @@ def test_a_write_failing_at_the_end_is_a_message_not_a_traceback(
     monkeypatch.setattr(allocate_command, "write_model", disk_full)
     assert main(["allocate", EXAMPLE, "--time-limit", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"could not read or write a file ({out})" in err
+    assert f"could not read or write {out}: " in err
     assert os.strerror(errno.ENOSPC) in err
     assert "Traceback" not in err
+
+
+def test_a_refusal_with_no_file_says_what_the_system_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A port already in use, say: not blamed on a file."""
+
+    def port_in_use(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
+
+    monkeypatch.setattr(allocate_command, "prepare", port_in_use)
+    assert main(["allocate", EXAMPLE, "--out", "plan.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"carealloc allocate: error: {os.strerror(errno.EADDRINUSE)}"
