@@ -933,9 +933,11 @@ def _run_policy(job: tuple[Stream, Policy, _Show]) -> tuple[str, list[DayRecord]
     weeks = stream.days // 7
 
     def week_done(record: DayRecord) -> None:
+        elapsed, week = time.monotonic() - started, record.day // 7
+        to_go = time_to_go(elapsed, week, weeks)
         print(
-            f"{policy.name}: week {record.day // 7} of {weeks} simulated "
-            f"({time.monotonic() - started:.0f} s): {record.waiting} waiting, "
+            f"{policy.name}: week {week} of {weeks} simulated "
+            f"({elapsed:.0f} s{', ' + to_go if to_go else ''}): {record.waiting} waiting, "
             f"{record.hours_waiting:.0f} hours of care a week",
             file=sys.stderr,
             flush=True,
@@ -948,6 +950,18 @@ def _run_policy(job: tuple[Stream, Policy, _Show]) -> tuple[str, list[DayRecord]
         week_done=week_done if show == "lines" else None,
     )
     return policy.name, days, time.monotonic() - started
+
+
+def time_to_go(elapsed_s: float, done: int, total: int) -> str:
+    """What is left of a run at the pace so far, as a log line says it ('' once done). The
+    nightly's weeks grow longer as the world fills, so it errs on the short side."""
+    if done <= 0 or done >= total:
+        return ""
+    minutes = round(elapsed_s / done * (total - done) / 60)
+    if minutes < 1:
+        return "under a minute to go"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes:02d} min to go" if hours else f"about {minutes} min to go"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from benchmarks.simulate import (
     settings_of,
     simulate,
     summary,
+    time_to_go,
 )
 from tests.builders import current_plan
 
@@ -301,3 +302,20 @@ def test_clients_moved_to_another_provider_are_counted_each_night(
     assert [r.moved_today for r in records[1:]] == changed
     assert sum(changed) > 0
     assert summary(records)["moved_total"] == sum(changed)
+
+
+@pytest.mark.parametrize(
+    ("elapsed_s", "done", "total", "said"),
+    [
+        (3773, 5, 12, "about 1 h 28 min to go"),
+        (600, 1, 2, "about 10 min to go"),
+        (20, 1, 2, "under a minute to go"),
+        (600, 2, 2, ""),
+        (0, 0, 12, ""),
+    ],
+)
+def test_a_long_run_says_how_long_it_has_to_go(
+    elapsed_s: float, done: int, total: int, said: str
+) -> None:
+    """Five weeks of twelve in 3,773 s: seven more at that pace are 5,282 s."""
+    assert time_to_go(elapsed_s, done, total) == said
