@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,9 +31,8 @@ from api.commands.args import at_least_one, output_folder, positive_seconds, who
 from api.prepare import travel_matrix
 from benchmarks.generator import NEW_PREFIX, NOW, ArgyllSettings, generate_argyll, new_referral_ids
 from benchmarks.measures import added_travel_by_carer_day
+from benchmarks.paths import RESULTS
 from benchmarks.tables import write_csv
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _percentile(values: list[float], q: float) -> float:

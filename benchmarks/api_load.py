@@ -51,8 +51,7 @@ from api.commands.keys import add_key
 from api.db import connect, migrate
 from api.security import Role
 from api.settings import Settings
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.paths import RESULTS
 
 # A synthetic box the size of Argyll and Bute's mainland and near islands (degrees).
 LON_MIN, LON_MAX = -6.3, -4.7
@@ -823,7 +822,6 @@ def main(argv: list[str] | None = None) -> int:
         "soak": soak_result,
         "schemathesis": fuzz_result,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out / "api_load.json", json.dumps(result, indent=2) + "\n")
     write_text_atomic(args.out / "api_load.md", _markdown(result))
     print(_markdown(result))

@@ -91,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
         "travel_min_per_contact_hour_before": before.kpis.travel_min_per_contact_hour,
         "travel_min_per_contact_hour_after": after.kpis.travel_min_per_contact_hour,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out / "nightly.json", json.dumps(result, indent=2) + "\n")
     lines = [
         "# Nightly re-optimisation at Argyll scale",
